@@ -1,0 +1,207 @@
+#include "cli.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <sstream>
+
+#include "commands.hpp"
+#include "ssrl/errors.hpp"
+#include "ssrl/methods.hpp"
+#include "ssrl/storage/database.hpp"
+#include "ssrl/trainer.hpp"
+
+namespace ssrl::app {
+
+std::string Global::db_path() const { return db.empty() ? storage::Database::default_path() : db; }
+
+namespace {
+
+std::vector<long long> parse_list(const std::string& text, const std::string& field) {
+  std::vector<long long> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (item.empty()) continue;
+    char* end = nullptr;
+    const long long v = std::strtoll(item.c_str(), &end, 10);
+    if (*end != '\0' || v < 0) throw ConfigError(field, "expects a comma-separated list of integers >= 0 (got '" + text + "')");
+    out.push_back(v);
+  }
+  if (out.empty()) throw ConfigError(field, "expects at least one value");
+  return out;
+}
+
+std::vector<std::string> parse_names(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+std::pair<std::string, std::string> split_setting(const std::string& kv) {
+  const auto eq = kv.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError("set", "expects key=value (got '" + kv + "')");
+  return {kv.substr(0, eq), kv.substr(eq + 1)};
+}
+
+std::string method_list() {
+  std::string s;
+  for (const auto& n : method_names()) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv, const GuiLauncher& gui) {
+  CLI::App app{"SSRL Workbench: train self-supervised methods and watch them maximise mutual information.",
+               "ssrl-workbench"};
+  app.set_version_flag("--version", std::string("ssrl-workbench ") + SSRL_VERSION + " (LibTorch " + torch_version() + ")");
+  app.require_subcommand(gui ? 0 : 1, 1);
+  app.fallthrough();
+  Global g;
+  app.add_option("--db", g.db, "SQLite database (default: " + storage::Database::default_path() + ")");
+  app.add_flag("-q,--quiet", g.quiet, "no progress output");
+  app.footer(
+      "Exit codes: 0 success, 1 failure while running (or a run that diverged/failed), 2 bad usage or invalid\n"
+      "config, 130 interrupted (Ctrl-C; the run is stored as 'interrupted').\n"
+      "Methods: " + method_list());
+
+  // run ------------------------------------------------------------------------
+  RunRequest run_req;
+  std::string r_dataset, r_epochs, r_seed, r_batch, r_lr, r_temp, r_marginal, r_predictor, r_name, r_device, r_threads;
+  std::vector<std::string> r_sets;
+  auto* run = app.add_subcommand("run", "train one run and store it");
+  run->add_option("-m,--method", run_req.method, "method or variant (see `methods`)");
+  run->add_option("--dataset", r_dataset, "data set (gaussian)");
+  run->add_option("--epochs", r_epochs, "training epochs");
+  run->add_option("--seed", r_seed, "seed of every random draw");
+  run->add_option("--batch-size", r_batch, "minibatch size, or 'full' (0) for one full-batch update per epoch");
+  run->add_option("--lr", r_lr, "SGD learning rate");
+  run->add_option("--temperature", r_temp, "critic temperature t (methods that have one)");
+  run->add_option("--marginal", r_marginal, "on|off: the DV marginal term (sdmi, jmi, simsiam with loss=cos-dv)");
+  run->add_option("--predictor", r_predictor, "on|off: the predictor head (sdmi, simsiam, byol, mocov3)");
+  run->add_option("--config", run_req.config_file, "JSON file of settings (keys as in `show --format json`)");
+  run->add_option("--set", r_sets, "key=value, repeatable; any setting (see `methods --format json`)");
+  run->add_option("--name", r_name, "run name");
+  run->add_option("--device", r_device, "auto|cpu|cuda|cuda:N");
+  run->add_option("--threads", r_threads, "intra-op CPU threads (default 1: fastest here)");
+  run->add_option("--tag", run_req.tag, "free-text tag to group runs");
+
+  // reproduce gaussian -------------------------------------------------------
+  ReproduceRequest rep_req;
+  std::string rep_seeds = "0", rep_methods;
+  std::vector<std::string> rep_sets;
+  auto* rep = app.add_subcommand("reproduce", "reproduce an experiment of the paper");
+  rep->require_subcommand(1, 1);
+  auto* rep_g = rep->add_subcommand("gaussian", "every method and variant on the Gaussian mixture, then the separation table");
+  rep_g->add_option("--seeds", rep_seeds, "comma-separated seeds (default 0)");
+  rep_g->add_option("--setting", rep_req.setting, "minibatch (batch 500, SGD lr 0.5, cosine, 100 epochs) or fullbatch");
+  rep_g->add_option("--methods", rep_methods, "comma-separated subset (default: all methods and variants)");
+  rep_g->add_option("--jobs", rep_req.jobs, "runs in parallel (default: one per CPU core, 1 thread each)");
+  rep_g->add_option("--set", rep_sets, "key=value applied to every method that has that setting");
+  rep_g->add_option("--tag", rep_req.tag, "tag of this batch (default: reproduce-gaussian-<setting>-<time>)");
+
+  // runs, show, methods ----------------------------------------------------------
+  std::string runs_format = "table", runs_dataset, runs_method, runs_status, runs_tag;
+  auto* runs = app.add_subcommand("runs", "list the runs in the database");
+  runs->add_option("--format", runs_format, "table|json");
+  runs->add_option("--dataset", runs_dataset, "only this data set");
+  runs->add_option("--method", runs_method, "only this method");
+  runs->add_option("--status", runs_status, "only this status");
+  runs->add_option("--tag", runs_tag, "only this tag");
+
+  std::string show_run, show_format = "text";
+  auto* show = app.add_subcommand("show", "one run: config, per-epoch metrics, final statistics");
+  show->add_option("run", show_run, "run id or name")->required();
+  show->add_option("--format", show_format, "text|json");
+
+  std::string methods_format = "table";
+  auto* methods = app.add_subcommand("methods", "methods and variants with paradigm and defaults");
+  methods->add_option("--format", methods_format, "table|json");
+
+  // export table ----------------------------------------------------------------
+  ExportRequest exp_req;
+  std::string exp_runs;
+  auto* exp = app.add_subcommand("export", "export results");
+  exp->require_subcommand(1, 1);
+  auto* exp_t = exp->add_subcommand("table", "separation and MI per method, mean ± SD over seeds");
+  exp_t->add_option("--format", exp_req.format, "csv|markdown|latex|text (default markdown)");
+  exp_t->add_option("--out", exp_req.out, "output file (default: standard output)");
+  exp_t->add_option("--dataset", exp_req.dataset, "data set (default gaussian)");
+  exp_t->add_option("--tag", exp_req.tag, "only runs with this tag");
+  exp_t->add_flag("--latest", exp_req.latest, "only the latest `reproduce` batch");
+  exp_t->add_option("--runs", exp_runs, "comma-separated run ids");
+
+  // bench -------------------------------------------------------------------------
+  BenchRequest bench_req;
+  std::string bench_sizes = "512,2500,10000";
+  auto* bench = app.add_subcommand("bench", "time and peak memory of the losses and MI estimators");
+  bench->add_option("--sizes", bench_sizes, "comma-separated N (default 512,2500,10000)");
+  bench->add_option("--dim", bench_req.dim, "embedding dimension D (default 3)");
+  bench->add_option("--repeats", bench_req.repeats, "timed repeats per case (default 5)");
+  bench->add_flag("!--no-dense", bench_req.dense, "skip the dense N x N references");
+  bench->add_option("--format", bench_req.format, "text|json");
+
+  CLI::App* gui_cmd = nullptr;
+  if (gui) gui_cmd = app.add_subcommand("gui", "open the desktop workbench (the default with no command)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kUsage;
+  }
+
+  if (app.get_subcommands().empty() || (gui_cmd != nullptr && gui_cmd->parsed())) return gui(g.db_path());
+  if (run->parsed()) {
+    auto add = [&](const char* key, const std::string& v) {
+      if (!v.empty()) run_req.settings.emplace_back(key, v);
+    };
+    for (const auto& kv : r_sets) run_req.settings.push_back(split_setting(kv));
+    add("dataset", r_dataset);
+    add("epochs", r_epochs);
+    add("seed", r_seed);
+    add("batch_size", r_batch == "full" ? "0" : r_batch);
+    add("lr", r_lr);
+    add("temperature", r_temp);
+    add("marginal", r_marginal);
+    add("predictor", r_predictor);
+    add("name", r_name);
+    add("device", r_device);
+    add("threads", r_threads);
+    return cmd_run(g, run_req);
+  }
+  if (rep_g->parsed()) {
+    rep_req.seeds = parse_list(rep_seeds, "seeds");
+    rep_req.methods = parse_names(rep_methods);
+    for (const auto& m : rep_req.methods) find_method(m);
+    for (const auto& kv : rep_sets) rep_req.settings.push_back(split_setting(kv));
+    if (rep_req.jobs < 0) throw ConfigError("jobs", "must be at least 1");
+    return cmd_reproduce_gaussian(g, rep_req);
+  }
+  if (runs->parsed()) return cmd_runs(g, runs_format, runs_dataset, runs_method, runs_status, runs_tag);
+  if (show->parsed()) return cmd_show(g, show_run, show_format);
+  if (methods->parsed()) return cmd_methods(methods_format);
+  if (exp_t->parsed()) {
+    if (!exp_runs.empty()) exp_req.runs = parse_list(exp_runs, "runs");
+    return cmd_export_table(g, exp_req);
+  }
+  if (bench->parsed()) {
+    bench_req.sizes = parse_list(bench_sizes, "sizes");
+    return cmd_bench(bench_req);
+  }
+  std::cerr << app.help();
+  return kUsage;
+}
+
+}  // namespace ssrl::app

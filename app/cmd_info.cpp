@@ -1,0 +1,323 @@
+// Read-only commands: runs, show, methods, export table, bench.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "progress.hpp"
+#include "ssrl/bench.hpp"
+#include "ssrl/config.hpp"
+#include "ssrl/errors.hpp"
+#include "ssrl/methods.hpp"
+#include "ssrl/storage/database.hpp"
+#include "ssrl/storage/report.hpp"
+
+namespace ssrl::app {
+namespace {
+
+using json = nlohmann::json;
+using storage::Cell;
+
+json opt(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+
+json centres_json(const std::vector<Vec3>& cs) {
+  json a = json::array();
+  for (const auto& c : cs) a.push_back({c.x, c.y, c.z});
+  return a;
+}
+
+json run_summary_json(const storage::RunRow& r) {
+  json j = {{"id", r.id},
+            {"name", r.name},
+            {"method", r.method},
+            {"base_method", r.base_method},
+            {"paradigm", r.paradigm},
+            {"dataset", r.dataset},
+            {"status", r.status},
+            {"seed", r.seed},
+            {"device", r.device},
+            {"tag", r.tag},
+            {"epochs_planned", r.epochs_planned},
+            {"epochs_done", r.epochs_done},
+            {"seconds", r.seconds},
+            {"created_at", r.created_at},
+            {"started_at", r.started_at},
+            {"finished_at", r.finished_at},
+            {"message", r.message},
+            {"final_mi", {{"cos_dv", opt(r.last_mi.cos_dv)}, {"infonce", opt(r.last_mi.infonce)}, {"jsd", opt(r.last_mi.jsd)}}},
+            {"min_separation_f", opt(r.min_separation)}};
+  return j;
+}
+
+json run_detail_json(const storage::RunDetail& d) {
+  const auto& r = d.run;
+  json j = run_summary_json(r);
+  j["program_version"] = r.program_version;
+  j["config"] = json::parse(r.config_json, nullptr, false);
+  json epochs = json::array();
+  for (const auto& e : d.epochs) {
+    json ej = {{"epoch", e.epoch},
+               {"loss", e.loss},
+               {"mi", {{"cos_dv", opt(e.mi.cos_dv)}, {"infonce", opt(e.mi.infonce)}, {"jsd", opt(e.mi.jsd)}}},
+               {"embedding_std", e.embedding_std},
+               {"effective_rank", e.effective_rank},
+               {"lr", e.lr},
+               {"seconds", e.seconds}};
+    if (e.loss_e || e.loss_m) ej["loss_phases"] = {{"e", opt(e.loss_e)}, {"m", opt(e.loss_m)}};
+    json cs = json::object();
+    for (const auto& ec : e.centres) cs[ec.encoder] = centres_json(ec.centres);
+    ej["centres"] = cs;
+    epochs.push_back(ej);
+  }
+  j["epochs"] = epochs;
+  json encs = json::object();
+  for (const auto& f : d.finals)
+    encs[f.encoder] = {{"nn_gap_mean", f.separation.mean},
+                       {"nn_gap_min", f.separation.min},
+                       {"nn_gap_max", f.separation.max},
+                       {"nn_gap_sd", f.separation.sd},
+                       {"centres", centres_json(f.centres)}};
+  j["final"] = {{"encoders", encs}, {"optimum_min_separation_deg", kOptimalMinSeparationDeg}};
+  return j;
+}
+
+std::string num(const std::optional<double>& v, int decimals) {
+  if (!v) return "n/a";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, *v);
+  return buf;
+}
+
+Cell value(double v, int decimals) {
+  Cell c;
+  c.mean = v;
+  c.decimals = decimals;
+  return c;
+}
+
+Cell opt_value(const std::optional<double>& v, int decimals) { return v ? value(*v, decimals) : Cell::str("n/a"); }
+
+// Read commands open an existing database read-only; none means no runs.
+std::optional<storage::Database> open_for_reading(const Global& g) {
+  const std::string path = g.db_path();
+  if (!std::filesystem::exists(path)) return std::nullopt;
+  return std::optional<storage::Database>(std::in_place, path, storage::Database::Mode::ReadOnly);
+}
+
+void check_format(const std::string& format, std::initializer_list<const char*> accepted) {
+  std::string list;
+  for (const char* a : accepted) {
+    if (format == a) return;
+    list += (list.empty() ? "" : ", ") + std::string(a);
+  }
+  throw ConfigError("format", "unknown format '" + format + "' (accepted: " + list + ")");
+}
+
+}  // namespace
+
+int cmd_runs(const Global& g, const std::string& format, const std::string& dataset, const std::string& method,
+             const std::string& status, const std::string& tag) {
+  check_format(format, {"table", "json"});
+  if (!status.empty()) {
+    try {
+      status_from_name(status);
+    } catch (const std::invalid_argument&) {
+      throw ConfigError("status", "unknown status '" + status +
+                                      "' (accepted: queued, running, finished, failed, interrupted, diverged)");
+    }
+  }
+  storage::RunFilter f;
+  if (!dataset.empty()) f.dataset = dataset;
+  if (!method.empty()) f.method = method;
+  if (!status.empty()) f.status = status;
+  if (!tag.empty()) f.tag = tag;
+  std::vector<storage::RunRow> rows;
+  if (auto db = open_for_reading(g)) rows = db->list_runs(f);
+  if (format == "json") {
+    json a = json::array();
+    for (const auto& r : rows) a.push_back(run_summary_json(r));
+    std::cout << a.dump(2) << "\n";
+    return kOk;
+  }
+  if (rows.empty()) {
+    std::cout << "no runs in " << g.db_path() << "\n";
+    return kOk;
+  }
+  storage::Table t;
+  t.columns = {{"ID"}, {"Name"}, {"Method"}, {"Data"}, {"Status"}, {"Seed"}, {"Epochs"},
+               {"cos-DV"}, {"Min sep f (°)"}, {"Time"}, {"Created"}};
+  for (const auto& r : rows) {
+    t.rows.push_back({value(static_cast<double>(r.id), 0), Cell::str(r.name), Cell::str(r.method), Cell::str(r.dataset),
+                      Cell::str(r.status), value(static_cast<double>(r.seed), 0),
+                      Cell::str(std::to_string(r.epochs_done) + "/" + std::to_string(r.epochs_planned)),
+                      opt_value(r.last_mi.cos_dv, 3), opt_value(r.min_separation, 1),
+                      Cell::str(format_duration(r.seconds)), Cell::str(r.created_at.substr(0, 19))});
+  }
+  std::cout << storage::render(t, storage::TableFormat::Text);
+  return kOk;
+}
+
+int cmd_show(const Global& g, const std::string& run, const std::string& format) {
+  check_format(format, {"text", "json"});
+  auto db = open_for_reading(g);
+  if (!db) throw StorageError("database '" + g.db_path() + "': no such file (no runs yet)");
+  const auto d = db->load_run(run);
+  if (!d) throw ConfigError("run", "no run with id or name '" + run + "' in " + g.db_path());
+  if (format == "json") {
+    std::cout << run_detail_json(*d).dump(2) << "\n";
+    return kOk;
+  }
+  const auto& r = d->run;
+  std::cout << "run " << r.id << " '" << r.name << "'\n"
+            << "  method     " << r.method << " (" << r.paradigm << (r.method != r.base_method ? ", variant of " + r.base_method : "") << ")\n"
+            << "  data set   " << r.dataset << "\n"
+            << "  status     " << r.status << (r.message.empty() ? "" : " — " + r.message) << "\n"
+            << "  seed       " << r.seed << "   device " << (r.device.empty() ? "-" : r.device) << "\n"
+            << "  epochs     " << r.epochs_done << "/" << r.epochs_planned << " in " << format_duration(r.seconds) << "\n"
+            << "  created    " << r.created_at << "   finished " << (r.finished_at.empty() ? "-" : r.finished_at) << "\n"
+            << "  tag        " << (r.tag.empty() ? "-" : r.tag) << "   version " << r.program_version << "\n"
+            << "  config     " << r.config_json << "\n\n";
+  storage::Table t;
+  t.columns = {{"Epoch"}, {"Loss"}, {"Loss E"}, {"Loss M"}, {"cos-DV"}, {"InfoNCE"}, {"JSD"}, {"Emb SD"}, {"Eff rank"}, {"LR"}};
+  const std::size_t n = d->epochs.size();
+  const std::size_t every = std::max<std::size_t>(1, n / 20);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i % every != 0 && i + 1 != n) continue;
+    const auto& e = d->epochs[i];
+    t.rows.push_back({value(e.epoch, 0), value(e.loss, 4), opt_value(e.loss_e, 4), opt_value(e.loss_m, 4),
+                      opt_value(e.mi.cos_dv, 4), opt_value(e.mi.infonce, 4), opt_value(e.mi.jsd, 4),
+                      value(e.embedding_std, 4), value(e.effective_rank, 3), value(e.lr, 4)});
+  }
+  if (!t.rows.empty()) std::cout << storage::render(t, storage::TableFormat::Text) << "\n";
+  for (const auto& f : d->finals) {
+    std::printf("encoder %s: nearest-neighbour angle mean %.1f°, min %.1f°, max %.1f°, SD %.1f° (optimum min %.0f°)\n",
+                f.encoder.c_str(), f.separation.mean, f.separation.min, f.separation.max, f.separation.sd,
+                kOptimalMinSeparationDeg);
+    for (std::size_t k = 0; k < f.centres.size(); ++k)
+      std::printf("  centre %zu: (% .4f, % .4f, % .4f)\n", k + 1, f.centres[k].x, f.centres[k].y, f.centres[k].z);
+  }
+  return kOk;
+}
+
+int cmd_methods(const std::string& format) {
+  check_format(format, {"table", "json"});
+  if (format == "json") {
+    json a = json::array();
+    for (const auto& m : all_methods()) {
+      const RunConfig cfg = ConfigBuilder(m.name).build();
+      json defaults = to_json(cfg);
+      defaults.erase("method");
+      defaults.erase("base_method");
+      a.push_back({{"name", m.name},
+                   {"display", m.display},
+                   {"paradigm", paradigm_name(m.paradigm)},
+                   {"base_method", m.base},
+                   {"variant", m.is_variant()},
+                   {"summary", m.summary},
+                   {"settings", m.uses},
+                   {"encoders", m.encoders},
+                   {"mi_branches", m.mi_branches},
+                   {"fixed", m.fixed.is_null() ? json::object() : m.fixed},
+                   {"defaults", defaults}});
+    }
+    std::cout << a.dump(2) << "\n";
+    return kOk;
+  }
+  storage::Table t;
+  t.columns = {{"Name"}, {"Paradigm"}, {"Method"}, {"Own defaults"}, {"What it does"}};
+  for (const auto& m : all_methods()) {
+    const RunConfig cfg = ConfigBuilder(m.name).build();
+    std::string defaults;
+    for (const auto& key : m.uses) {
+      if (key == "predictor_hidden") continue;
+      const json v = field_value(cfg, key);
+      std::string text = v.is_boolean() ? (v.get<bool>() ? "on" : "off") : v.is_string() ? v.get<std::string>() : v.dump();
+      defaults += (defaults.empty() ? "" : " ") + key + "=" + text;
+    }
+    t.rows.push_back({Cell::str(m.name), Cell::str(paradigm_name(m.paradigm)),
+                      Cell::str(m.is_variant() ? m.display + " (variant of " + m.base + ")" : m.display),
+                      Cell::str(defaults), Cell::str(m.summary)});
+  }
+  const RunConfig common = ConfigBuilder("jmi").build();
+  t.notes.push_back("Common defaults (Gaussian experiment, mini-batch setting): epochs=" + std::to_string(common.epochs) +
+                    " batch_size=" + std::to_string(common.batch_size) + " lr=" + num(common.lr, 2) +
+                    " momentum=" + num(common.momentum, 2) + " weight_decay=" + num(common.weight_decay, 5) +
+                    " lr_schedule=" + common.lr_schedule + " mi_temperature=" + num(common.mi_temperature, 1));
+  t.notes.push_back("Any setting can be changed with --set key=value; `methods --format json` lists every default.");
+  std::cout << storage::render(t, storage::TableFormat::Text);
+  return kOk;
+}
+
+int cmd_export_table(const Global& g, const ExportRequest& req) {
+  const auto format = storage::parse_table_format(req.format);
+  auto db = open_for_reading(g);
+  if (!db) throw StorageError("database '" + g.db_path() + "': no such file (no runs to export)");
+  storage::RunFilter f;
+  if (!req.dataset.empty()) f.dataset = req.dataset;
+  for (auto id : req.runs) f.ids.push_back(id);
+  if (!req.tag.empty()) f.tag = req.tag;
+  if (req.latest) {
+    const std::string tag = db->latest_tag("reproduce-" + req.dataset);
+    if (tag.empty()) throw ConfigError("latest", "no reproduce run of data set '" + req.dataset + "' in " + g.db_path());
+    f.tag = tag;
+  }
+  const auto rows = db->list_runs(f);
+  const auto table = storage::separation_table(rows);
+  if (table.rows.empty() || (table.rows.size() == 1 && table.rows[0][0].text == "optimum"))
+    throw ConfigError("", "no finished runs match the selection (data set " + req.dataset + ")");
+  const std::string text = storage::render(table, format);
+  if (req.out.empty() || req.out == "-") {
+    std::cout << text;
+    return kOk;
+  }
+  const std::string tmp = req.out + ".part";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    if (!out) throw Error("cannot write '" + req.out + "'");
+    out << text;
+    if (!out.flush()) throw Error("cannot write '" + req.out + "'");
+  }
+  std::filesystem::rename(tmp, req.out);
+  std::cerr << "wrote " << req.out << " (" << rows.size() << " runs)\n";
+  return kOk;
+}
+
+int cmd_bench(const BenchRequest& req) {
+  check_format(req.format, {"text", "json"});
+  if (req.repeats < 1) throw ConfigError("repeats", "must be at least 1");
+  if (req.dim < 1 || req.dim > 4096) throw ConfigError("dim", "must be in [1, 4096]");
+  BenchOptions opt;
+  opt.sizes.clear();
+  for (auto n : req.sizes) {
+    if (n < 2) throw ConfigError("sizes", "every N must be at least 2");
+    opt.sizes.push_back(n);
+  }
+  opt.dim = req.dim;
+  opt.repeats = req.repeats;
+  opt.dense = req.dense;
+  set_torch_threads(1);
+  const bool text = req.format == "text";
+  if (text)
+    std::printf("%-26s %-26s %7s %4s %12s %10s %12s\n", "what", "path", "N", "D", "median ms", "min ms", "peak MiB");
+  const auto rows = run_kernel_benchmarks(opt, [&](const BenchRow& r) {
+    if (text) {
+      std::printf("%-26s %-26s %7lld %4lld %12.3f %10.3f %12.2f\n", r.what.c_str(), r.path.c_str(),
+                  static_cast<long long>(r.n), static_cast<long long>(r.d), r.ms_median, r.ms_min, r.peak_mib);
+      std::fflush(stdout);
+    }
+  });
+  if (!text) {
+    json a = json::array();
+    for (const auto& r : rows)
+      a.push_back({{"what", r.what}, {"path", r.path}, {"n", r.n}, {"d", r.d}, {"ms_median", r.ms_median},
+                   {"ms_min", r.ms_min}, {"peak_mib", r.peak_mib}, {"repeats", r.repeats}});
+    std::cout << a.dump(2) << "\n";
+  } else {
+    std::printf("peak MiB: peak of live CPU tensor memory during one call (c10 allocator hook); 1 thread.\n");
+  }
+  return kOk;
+}
+
+}  // namespace ssrl::app

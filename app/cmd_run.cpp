@@ -1,0 +1,258 @@
+// `run` and `reproduce gaussian`.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "commands.hpp"
+#include "progress.hpp"
+#include "ssrl/config.hpp"
+#include "ssrl/errors.hpp"
+#include "ssrl/methods.hpp"
+#include "ssrl/storage/database.hpp"
+#include "ssrl/storage/recorder.hpp"
+#include "ssrl/storage/report.hpp"
+#include "ssrl/trainer.hpp"
+
+namespace ssrl::app {
+namespace {
+
+StopFlag g_stop;
+volatile std::sig_atomic_t g_signals = 0;
+
+extern "C" void on_stop_signal(int sig) {
+  g_signals = g_signals + 1;
+  if (g_signals > 1) {
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+    return;
+  }
+  g_stop.requested.store(true);
+  static const char msg[] = "\nstopping after the current epoch (press Ctrl-C again to quit at once)\n";
+  (void)!write(2, msg, sizeof msg - 1);
+}
+
+std::string utc_stamp() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+storage::NewRun new_run_row(const RunConfig& cfg, const std::string& tag) {
+  const MethodInfo& info = find_method(cfg.method);
+  storage::NewRun row;
+  row.name = cfg.name.empty() ? cfg.method + "-" + cfg.dataset + "-s" + std::to_string(cfg.seed) : cfg.name;
+  row.method = cfg.method;
+  row.base_method = info.base;
+  row.paradigm = paradigm_name(info.paradigm);
+  row.dataset = cfg.dataset;
+  row.config_json = to_json(cfg).dump();
+  row.seed = cfg.seed;
+  row.epochs_planned = cfg.epochs;
+  row.tag = tag;
+  row.program_version = SSRL_VERSION;
+  return row;
+}
+
+std::string fmt(const std::optional<double>& v, int decimals = 4) {
+  if (!v) return "n/a";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, *v);
+  return buf;
+}
+
+}  // namespace
+
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+bool stop_requested() { return g_stop.requested.load(); }
+
+int cmd_run(const Global& g, const RunRequest& req) {
+  // 1. The config, checked completely before anything is written.
+  nlohmann::json file;
+  if (!req.config_file.empty()) file = read_config_file(req.config_file);
+  std::string method = req.method;
+  if (method.empty()) method = method_in_json(file);
+  if (method.empty())
+    throw ConfigError("method", "no method given: use --method or a config file with \"method\" (accepted: " +
+                                    [] {
+                                      std::string s;
+                                      for (const auto& n : method_names()) s += (s.empty() ? "" : ", ") + n;
+                                      return s;
+                                    }() + ")");
+  ConfigBuilder builder(method);
+  if (!req.config_file.empty()) builder.merge_json(file, req.config_file);
+  for (const auto& [key, value] : req.settings) builder.set(key, value);
+  const RunConfig cfg = builder.build();
+  resolve_device(cfg.device);  // a missing GPU is a config error, found before the run exists
+
+  // 2. The database, then the run.
+  storage::Database db(g.db_path());
+  db.mark_abandoned_runs();
+  const auto row = new_run_row(cfg, req.tag);
+  const std::int64_t id = db.create_run(row);
+  storage::RunRecorder recorder(db, id);
+  RunProgress progress("run " + std::to_string(id) + " (" + cfg.method + ")", cfg.epochs, stderr_is_tty(), g.quiet);
+  FanOut fan({&recorder, &progress});
+  install_stop_handlers();
+  const RunOutcome outcome = train(cfg, fan, &g_stop);
+
+  std::cout << "run " << id << " '" << row.name << "': " << status_name(outcome.status);
+  if (!outcome.message.empty()) std::cout << " (" << outcome.message << ")";
+  std::cout << ", " << outcome.epochs_done << "/" << cfg.epochs << " epochs, database " << db.path() << "\n";
+  if (const auto d = db.load_run(id); d && !d->epochs.empty()) {
+    const auto& last = d->epochs.back();
+    std::cout << "final MI  cos-DV " << fmt(last.mi.cos_dv) << "  InfoNCE " << fmt(last.mi.infonce) << "  JSD "
+              << fmt(last.mi.jsd) << "\n";
+  }
+  for (const auto& f : outcome.finals) {
+    std::printf("encoder %s: nearest-neighbour angle mean %.1f°, min %.1f°, max %.1f°, SD %.1f° (optimum min %.0f°)\n",
+                f.encoder.c_str(), f.separation.mean, f.separation.min, f.separation.max, f.separation.sd,
+                kOptimalMinSeparationDeg);
+  }
+  switch (outcome.status) {
+    case RunStatus::Finished: return kOk;
+    case RunStatus::Interrupted: return kInterrupted;
+    default:
+      std::cerr << "error: run " << id << " " << status_name(outcome.status) << ": " << outcome.message << "\n";
+      return kFailure;
+  }
+}
+
+int cmd_reproduce_gaussian(const Global& g, const ReproduceRequest& req) {
+  // Every config is built and checked before the first run starts.
+  std::vector<std::string> methods = req.methods;
+  if (methods.empty()) methods = method_names();
+  auto uses = [](const std::string& m, const std::string& key) {
+    RunConfig probe;
+    probe.method = m;
+    const auto keys = relevant_keys(probe);
+    return std::find(keys.begin(), keys.end(), key) != keys.end();
+  };
+  for (const auto& [key, value] : req.settings) {
+    if (key == "method" || key == "seed" || key == "dataset" || key == "name")
+      throw ConfigError(key, "is chosen by reproduce itself (use --methods and --seeds)");
+    if (find_config_field(key) == nullptr) ConfigBuilder(methods.front()).set(key, value);  // throws, listing keys
+    if (std::none_of(methods.begin(), methods.end(), [&](const std::string& m) { return uses(m, key); }))
+      throw ConfigError(key, "is not a setting of any of the chosen methods");
+  }
+  if (req.setting != "minibatch" && req.setting != "fullbatch")
+    throw ConfigError("setting", "unknown setting '" + req.setting + "' (accepted: minibatch, fullbatch)");
+  if (req.seeds.empty()) throw ConfigError("seeds", "needs at least one seed");
+  const std::string tag = req.tag.empty() ? "reproduce-gaussian-" + req.setting + "-" + utc_stamp() : req.tag;
+
+  std::vector<RunConfig> configs;
+  for (long long seed : req.seeds) {
+    for (const auto& m : methods) {
+      ConfigBuilder b(m);
+      b.set("seed", std::to_string(seed));
+      if (req.setting == "fullbatch") b.set("batch_size", "0");
+      for (const auto& [key, value] : req.settings)
+        if (uses(m, key) && !find_method(m).fixed.contains(key)) b.set(key, value);
+      b.set("name", "gaussian-" + req.setting + "-" + m + "-s" + std::to_string(seed));
+      configs.push_back(b.build());
+    }
+  }
+  for (const auto& c : configs) resolve_device(c.device);
+
+  storage::Database main_db(g.db_path());
+  main_db.mark_abandoned_runs();
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const int jobs = std::max(1, std::min<int>(req.jobs > 0 ? req.jobs : static_cast<int>(cores),
+                                             static_cast<int>(configs.size())));
+  if (!g.quiet)
+    std::fprintf(stderr, "reproduce gaussian (%s): %zu runs (%zu methods x %zu seeds), %d parallel job%s, tag %s\n",
+                 req.setting.c_str(), configs.size(), methods.size(), req.seeds.size(), jobs, jobs == 1 ? "" : "s",
+                 tag.c_str());
+  install_stop_handlers();
+  BatchProgress progress(static_cast<int>(configs.size()), stderr_is_tty(), g.quiet);
+
+  std::mutex mu;
+  std::size_t next = 0;
+  std::vector<std::string> problems;
+  std::exception_ptr fatal;
+  auto worker = [&](int slot) {
+    try {
+      storage::Database db(g.db_path());  // one connection per worker
+      for (;;) {
+        std::size_t i;
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          if (next >= configs.size() || g_stop.requested.load() || fatal) return;
+          i = next++;
+        }
+        const RunConfig& cfg = configs[i];
+        const auto id = db.create_run(new_run_row(cfg, tag));
+        storage::RunRecorder recorder(db, id);
+        struct Tick : TrainObserver {
+          BatchProgress& p;
+          int slot;
+          Tick(BatchProgress& pp, int s) : p(pp), slot(s) {}
+          void on_epoch(const EpochRecord& r) override { p.epoch(slot, r.epoch); }
+        } tick(progress, slot);
+        FanOut fan({&recorder, &tick});
+        const std::string label = cfg.method + " s" + std::to_string(cfg.seed);
+        progress.started(slot, label, cfg.epochs);
+        const RunOutcome out = train(cfg, fan, &g_stop);
+        std::string line = "run " + std::to_string(id) + " " + label + ": " + status_name(out.status);
+        for (const auto& f : out.finals) {
+          char buf[96];
+          std::snprintf(buf, sizeof buf, "  %s min/mean NN angle %.1f°/%.1f°", f.encoder.c_str(), f.separation.min,
+                        f.separation.mean);
+          line += buf;
+        }
+        if (!out.message.empty() && out.status != RunStatus::Finished) line += " (" + out.message + ")";
+        progress.finished(slot, line);
+        if (out.status != RunStatus::Finished) {
+          std::lock_guard<std::mutex> lock(mu);
+          problems.push_back(label + ": " + status_name(out.status) + " " + out.message);
+        }
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!fatal) fatal = std::current_exception();
+    }
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int s = 0; s < jobs; ++s) threads.emplace_back(worker, s);
+  for (auto& t : threads) t.join();
+  if (fatal) std::rethrow_exception(fatal);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  storage::RunFilter filter;
+  filter.tag = tag;
+  const auto rows = main_db.list_runs(filter);
+  std::cout << "\n" << storage::render(storage::separation_table(rows), storage::TableFormat::Text) << "\n";
+  std::cout << storage::render(storage::timing_table(rows), storage::TableFormat::Text);
+  std::cout << "\n" << rows.size() << " runs in " << format_duration(wall) << " wall time (" << jobs
+            << " jobs); tag " << tag << "; database " << main_db.path() << "\n";
+  std::cout << "export: ssrl-workbench export table --tag " << tag << " --format latex\n";
+  if (g_stop.requested.load()) {
+    std::cerr << "interrupted: " << rows.size() << " of " << configs.size() << " runs were started\n";
+    return kInterrupted;
+  }
+  if (!problems.empty()) {
+    std::cerr << "error: " << problems.size() << " run(s) did not finish:\n";
+    for (const auto& p : problems) std::cerr << "  " << p << "\n";
+    return kFailure;
+  }
+  return kOk;
+}
+
+}  // namespace ssrl::app

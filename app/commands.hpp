@@ -1,0 +1,68 @@
+#pragma once
+// The CLI's commands. Each returns the process exit code; errors travel as
+// exceptions (ssrl::ConfigError -> 2, other failures -> 1) to main().
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ssrl::app {
+
+enum ExitCode { kOk = 0, kFailure = 1, kUsage = 2, kInterrupted = 130 };
+
+struct Global {
+  std::string db;  // empty: the default database
+  bool quiet = false;
+  std::string db_path() const;
+};
+
+// Settings as typed, in command-line order: explicit flags become key=value
+// pairs so that they share the config's checks and messages.
+struct RunRequest {
+  std::string method;
+  std::string config_file;
+  std::vector<std::pair<std::string, std::string>> settings;
+  std::string tag;
+};
+
+struct ReproduceRequest {
+  std::vector<long long> seeds{0};
+  std::string setting = "minibatch";  // minibatch | fullbatch
+  std::vector<std::string> methods;   // empty: every method and variant
+  std::vector<std::pair<std::string, std::string>> settings;
+  int jobs = 0;  // 0: one per CPU core
+  std::string tag;
+};
+
+struct ExportRequest {
+  std::string format = "markdown";
+  std::string out;
+  std::string dataset = "gaussian";
+  std::string tag;
+  bool latest = false;
+  std::vector<long long> runs;
+};
+
+struct BenchRequest {
+  std::vector<long long> sizes{512, 2500, 10000};
+  int dim = 3;
+  int repeats = 5;
+  bool dense = true;
+  std::string format = "text";
+};
+
+int cmd_run(const Global& g, const RunRequest& req);
+int cmd_reproduce_gaussian(const Global& g, const ReproduceRequest& req);
+int cmd_runs(const Global& g, const std::string& format, const std::string& dataset, const std::string& method,
+             const std::string& status, const std::string& tag);
+int cmd_show(const Global& g, const std::string& run, const std::string& format);
+int cmd_methods(const std::string& format);
+int cmd_export_table(const Global& g, const ExportRequest& req);
+int cmd_bench(const BenchRequest& req);
+
+// Signal handling for runs: the first SIGINT/SIGTERM asks the trainer to
+// stop after the current epoch; a second one ends the process.
+void install_stop_handlers();
+bool stop_requested();
+
+}  // namespace ssrl::app

@@ -1,0 +1,32 @@
+// ssrl-workbench: the CLI, and the desktop window when built with the GUI.
+#include <cstdlib>
+#include <iostream>
+
+#include "cli.hpp"
+#include "commands.hpp"
+#include "ssrl/errors.hpp"
+#include "ssrl/trainer.hpp"
+
+#ifdef WB_WITH_GUI
+#include "ssrl/ui/workbench.hpp"
+#endif
+
+int main(int argc, char** argv) {
+  ssrl::prepare_process(argc, argv);
+  ssrl::app::GuiLauncher gui;
+#ifdef WB_WITH_GUI
+  gui = [argc, argv](const std::string& db_path) { return ssrl::ui::run_workbench(argc, argv, db_path); };
+#endif
+  try {
+    return ssrl::app::run_cli(argc, argv, gui);
+  } catch (const ssrl::ConfigError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return ssrl::app::kUsage;
+  } catch (const ssrl::Error& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return ssrl::app::kFailure;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return ssrl::app::kFailure;
+  }
+}

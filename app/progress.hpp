@@ -1,0 +1,76 @@
+#pragma once
+// Terminal progress for training runs: one rewritten line on a TTY, plain
+// lines otherwise (logs, CI, pipes).
+
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "ssrl/trainer.hpp"
+
+namespace ssrl::app {
+
+std::string format_duration(double seconds);  // "1:05", "1:02:03"
+bool stderr_is_tty();
+
+// Progress of a single run.
+class RunProgress : public TrainObserver {
+ public:
+  RunProgress(std::string label, int epochs, bool tty, bool quiet);
+  void on_start(const RunStart& start) override;
+  void on_epoch(const EpochRecord& r) override;
+  void on_finish(const RunOutcome& outcome) override;
+
+ private:
+  std::string label_;
+  int epochs_;
+  bool tty_, quiet_;
+  std::chrono::steady_clock::time_point t0_;
+  int every_;
+};
+
+// Progress of a batch of runs executed by several workers.
+class BatchProgress {
+ public:
+  BatchProgress(int total_runs, bool tty, bool quiet);
+  void started(int slot, const std::string& label, int epochs);
+  void epoch(int slot, int epoch);
+  void finished(int slot, const std::string& line);
+
+ private:
+  void redraw_locked();
+  std::mutex mu_;
+  int total_, done_ = 0;
+  bool tty_, quiet_;
+  std::chrono::steady_clock::time_point t0_;
+  struct Slot {
+    std::string label;
+    int epoch = 0, epochs = 0;
+    bool active = false;
+  };
+  std::vector<Slot> slots_;
+  std::chrono::steady_clock::time_point last_draw_;
+  double epochs_total_done_ = 0;
+};
+
+// Forwards every event to several observers in order.
+class FanOut : public TrainObserver {
+ public:
+  explicit FanOut(std::vector<TrainObserver*> targets) : targets_(std::move(targets)) {}
+  void on_start(const RunStart& s) override {
+    for (auto* t : targets_) t->on_start(s);
+  }
+  void on_epoch(const EpochRecord& r) override {
+    for (auto* t : targets_) t->on_epoch(r);
+  }
+  void on_finish(const RunOutcome& o) override {
+    for (auto* t : targets_) t->on_finish(o);
+  }
+
+ private:
+  std::vector<TrainObserver*> targets_;
+};
+
+}  // namespace ssrl::app

@@ -1,0 +1,122 @@
+#pragma once
+// The run configuration: one plain struct shared by the CLI flags, the GUI
+// form and the JSON stored with every run. No torch here.
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace ssrl {
+
+struct RunConfig {
+  // What to run.
+  std::string method = "sdmi";  // as the user typed it; may name a variant
+  std::string dataset = "gaussian";
+  std::string name;
+  std::int64_t seed = 0;
+  std::string device = "auto";  // auto | cpu | cuda | cuda:N
+  int threads = 1;              // intra-op threads of this run
+
+  // Optimisation (SGD with momentum; cosine annealing per epoch).
+  int epochs = 100;
+  int batch_size = 500;  // 0 = full batch (one update per epoch)
+  double lr = 0.5;
+  double momentum = 0.9;
+  double weight_decay = 1e-4;
+  std::string lr_schedule = "cosine";  // cosine | constant
+  int warmup_epochs = 0;
+
+  // Objective and ablations (used by some methods only).
+  double temperature = 0.1;
+  bool marginal = true;
+  bool predictor = false;
+  std::string alternation = "epoch";  // SDMI: epoch | batch
+  std::string loss = "neg-cosine";    // SimSiam: neg-cosine | cos-dv
+  double ema_momentum = 0.996;
+  bool ema_cosine = true;
+  double bt_lambda = 5e-3;
+  double vicreg_sim = 25.0;
+  double vicreg_var = 25.0;
+  double vicreg_cov = 1.0;
+  double taylor_lambda = 0.5;
+  int predictor_hidden = 64;
+
+  // Network (Gaussian experiment: Linear(2,h) BN ReLU Linear(h,3) BN, L2).
+  int hidden_dim = 64;
+
+  // Gaussian-mixture data (SPEC §5).
+  int clusters = 5;
+  int points_per_cluster = 500;
+  double cluster_sigma = 0.05;
+  double view_noise = 0.1;
+
+  // MI tracking on the validation set (SPEC §4).
+  double mi_temperature = 1.0;
+  int mi_block = 256;
+};
+
+enum class ValueKind { Integer, Number, Boolean, Text };
+
+struct ConfigField {
+  std::string key;
+  ValueKind kind;
+  bool common;  // used by every method; otherwise only where a method lists it
+  std::string description;
+  std::vector<std::string> choices;  // accepted values of a Text field
+};
+
+// Every key a config may hold, in display order.
+const std::vector<ConfigField>& config_fields();
+const ConfigField* find_config_field(const std::string& key);
+
+// The value of one field rendered as JSON / as text.
+nlohmann::json field_value(const RunConfig& cfg, const std::string& key);
+
+// Builds a validated RunConfig from layered sources: the method's defaults,
+// then a JSON file, then --set pairs, then explicit flags (later wins).
+// Every mistake is a ConfigError naming the field and what it accepts.
+class ConfigBuilder {
+ public:
+  explicit ConfigBuilder(const std::string& method);
+
+  const std::string& method() const { return cfg_.method; }
+
+  // Merge a JSON object (a config file). `origin` names it in messages.
+  void merge_json(const nlohmann::json& object, const std::string& origin);
+  // key=value as typed on a command line.
+  void set(const std::string& key, const std::string& value);
+  void set_json(const std::string& key, const nlohmann::json& value);
+
+  // Validates everything and returns the config; throws ConfigError.
+  RunConfig build() const;
+
+ private:
+  RunConfig cfg_;
+  std::set<std::string> explicit_keys_;
+};
+
+// Parse a JSON config file; DataError/ConfigError with the file name on failure.
+nlohmann::json read_config_file(const std::string& path);
+
+// The method named in a config file, or "" when it names none.
+std::string method_in_json(const nlohmann::json& object);
+
+// Full checks of an assembled config (ranges, choices, method's own rules).
+void validate(const RunConfig& cfg);
+
+// The keys that matter for this config's method (common + method's own).
+std::vector<std::string> relevant_keys(const RunConfig& cfg);
+
+// JSON of the relevant keys, plus "base_method"; what is stored with a run.
+nlohmann::json to_json(const RunConfig& cfg);
+// Rebuild a config from stored JSON (lenient about keys it does not know).
+RunConfig config_from_json(const nlohmann::json& object);
+
+// "full" for 0, else the number.
+std::string batch_label(int batch_size);
+
+}  // namespace ssrl

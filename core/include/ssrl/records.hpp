@@ -1,0 +1,76 @@
+#pragma once
+// Plain structs that carry training results across layers (core -> storage,
+// ui, viz). No torch here.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ssrl {
+
+struct Vec3 {
+  double x = 0, y = 0, z = 0;
+};
+
+// Lower-bound MI estimates; empty where undefined (SimSiam's first epoch).
+struct MiEstimates {
+  std::optional<double> cos_dv;
+  std::optional<double> infonce;
+  std::optional<double> jsd;
+};
+
+struct EncoderCentres {
+  std::string encoder;        // "f", "g"
+  std::vector<Vec3> centres;  // one unit vector per cluster
+};
+
+struct EpochRecord {
+  int epoch = 0;  // 1-based
+  double loss = 0;
+  std::optional<double> loss_e;  // SDMI: E-phase (f) mean loss
+  std::optional<double> loss_m;  // SDMI: M-phase (g) mean loss
+  MiEstimates mi;
+  double embedding_std = 0;   // mean per-dimension SD of L2-normalised embeddings
+  double effective_rank = 0;  // RankMe
+  double lr = 0;
+  double seconds = 0;  // wall time of this epoch, evaluation included
+  std::vector<EncoderCentres> centres;
+};
+
+// Nearest-neighbour angles between cluster centres, in degrees.
+struct SeparationStats {
+  double mean = 0, min = 0, max = 0, sd = 0;  // sd: population SD over the centres
+};
+
+struct EncoderFinal {
+  std::string encoder;
+  SeparationStats separation;
+  std::vector<Vec3> centres;
+};
+
+enum class RunStatus { Queued, Running, Finished, Failed, Interrupted, Diverged };
+const char* status_name(RunStatus s);
+RunStatus status_from_name(const std::string& s);  // throws std::invalid_argument
+
+struct RunStart {
+  std::string device;  // "cpu", "cuda:0"
+  std::vector<std::string> encoders;
+  int epochs = 0;
+};
+
+struct RunOutcome {
+  RunStatus status = RunStatus::Finished;
+  std::string message;
+  int epochs_done = 0;
+  std::vector<EncoderFinal> finals;
+};
+
+// The best possible minimum separation of five points on S^2 (triangular
+// bipyramid), the reference the separation table shows.
+constexpr double kOptimalMinSeparationDeg = 90.0;
+
+// For each centre, the angle (degrees) to its nearest other centre; then
+// mean, min, max and population SD of those angles.
+SeparationStats separation_stats(const std::vector<Vec3>& unit_centres);
+
+}  // namespace ssrl

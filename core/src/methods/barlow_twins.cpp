@@ -1,0 +1,25 @@
+// Barlow Twins: cross-correlation of batch-standardised features.
+#include "../losses.hpp"
+#include "../method.hpp"
+
+namespace ssrl {
+
+MethodSpec barlow_twins_spec() {
+  MethodInfo info;
+  info.name = "barlow-twins";
+  info.display = "Barlow Twins";
+  info.paradigm = Paradigm::JMI;
+  info.summary = "sum (1 - C_ii)^2 + lambda sum_{i!=j} C_ij^2 on the batch cross-correlation";
+  info.uses = {"bt_lambda"};
+  info.encoders = {"f"};
+  info.mi_branches = "f(view 1) vs f(view 2)";
+  info.defaults = {{"bt_lambda", 5e-3}};
+  return {info, [](const MethodEnv& env) -> std::unique_ptr<Method> {
+            const double lambda = env.cfg.bt_lambda;
+            return std::make_unique<JointMethod>(env, [lambda](const torch::Tensor& z1, const torch::Tensor& z2) {
+              return losses::barlow_twins(z1, z2, lambda);
+            });
+          }};
+}
+
+}  // namespace ssrl

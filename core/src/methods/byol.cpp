@@ -1,0 +1,24 @@
+// BYOL: online encoder + predictor against an EMA target, 2 - 2 cos.
+#include "../losses.hpp"
+#include "../method.hpp"
+
+namespace ssrl {
+
+MethodSpec byol_spec() {
+  MethodInfo info;
+  info.name = "byol";
+  info.display = "BYOL";
+  info.paradigm = Paradigm::SDMI;
+  info.summary = "online + predictor vs EMA target (0.996, cosine to 1); 2 - 2cos over both view orders";
+  info.uses = {"predictor", "predictor_hidden", "ema_momentum", "ema_cosine"};
+  info.encoders = {"f"};
+  info.mi_branches = "online f(view 1) vs EMA target(view 2)";
+  info.defaults = {{"predictor", true}, {"ema_momentum", 0.996}, {"ema_cosine", true}};
+  return {info, [](const MethodEnv& env) -> std::unique_ptr<Method> {
+            return std::make_unique<MomentumMethod>(env, [](const torch::Tensor& p, const torch::Tensor& z) {
+              return losses::byol(p, z);
+            });
+          }};
+}
+
+}  // namespace ssrl

@@ -1,0 +1,97 @@
+// SDMI prototype (SPEC §2): two encoders f and g, each with its own optimiser,
+// updated in alternation against a stop-gradient copy of the other's output.
+#include "../losses.hpp"
+#include "../method.hpp"
+
+namespace ssrl {
+namespace {
+
+class Sdmi : public MethodBase {
+ public:
+  explicit Sdmi(const MethodEnv& env) : MethodBase(env) {
+    f_ = make_encoder();
+    g_ = make_encoder();
+    auto pf = f_->parameters(), pg = g_->parameters();
+    if (cfg_.predictor) {
+      qf_ = make_predictor();
+      qg_ = make_predictor();
+      for (auto& p : qf_->parameters()) pf.push_back(p);
+      for (auto& p : qg_->parameters()) pg.push_back(p);
+    }
+    opt_f_ = &add_optimizer(pf);
+    opt_g_ = &add_optimizer(pg);
+  }
+
+  EpochLosses train_epoch(EpochData& data) override {
+    double sum_e = 0, sum_m = 0;
+    int steps_e = 0, steps_m = 0;
+    if (cfg_.alternation == "batch") {
+      for (const auto& [x1, x2] : data.batches()) {
+        sum_e += phase_step(x1, x2, /*e_phase=*/true), ++steps_e;
+        sum_m += phase_step(x1, x2, /*e_phase=*/false), ++steps_m;
+      }
+    } else {
+      for (const auto& [x1, x2] : data.batches()) sum_e += phase_step(x1, x2, true), ++steps_e;
+      for (const auto& [x1, x2] : data.batches()) sum_m += phase_step(x1, x2, false), ++steps_m;
+    }
+    EpochLosses out;
+    out.phase_e = sum_e / steps_e;
+    out.phase_m = sum_m / steps_m;
+    out.loss = 0.5 * (*out.phase_e + *out.phase_m);
+    return out;
+  }
+
+  std::vector<std::string> encoder_names() const override { return {"f", "g"}; }
+
+  torch::Tensor embed(const std::string& encoder, const torch::Tensor& x) override {
+    return encoder == "g" ? g_->forward(x) : f_->forward(x);
+  }
+
+  ViewPair mi_branches(const torch::Tensor& v1, const torch::Tensor& v2) override {
+    return {f_->forward(v1), g_->forward(v2)};
+  }
+
+ private:
+  // E-phase: 0.5 [L(f(x1), sg g(x2)) + L(f(x2), sg g(x1))], step f.
+  // M-phase: the mirror image, step g. The stopped branch runs without a
+  // graph (train mode, so it sees the same batch statistics as in training).
+  double phase_step(const torch::Tensor& x1, const torch::Tensor& x2, bool e_phase) {
+    auto& online = e_phase ? f_ : g_;
+    auto& other = e_phase ? g_ : f_;
+    auto& head = e_phase ? qf_ : qg_;
+    torch::Tensor t1, t2;
+    {
+      torch::NoGradGuard no_grad;
+      t1 = other->forward(x1);
+      t2 = other->forward(x2);
+    }
+    auto o1 = online->forward(x1), o2 = online->forward(x2);
+    if (cfg_.predictor) o1 = head->forward(o1), o2 = head->forward(o2);
+    const auto loss = 0.5 * (losses::cos_dv(o1, t2, cfg_.temperature, cfg_.marginal) +
+                             losses::cos_dv(o2, t1, cfg_.temperature, cfg_.marginal));
+    ++step_;
+    return step(e_phase ? *opt_f_ : *opt_g_, loss);
+  }
+
+  MlpEncoder f_{nullptr}, g_{nullptr};
+  Predictor qf_{nullptr}, qg_{nullptr};
+  torch::optim::SGD* opt_f_ = nullptr;
+  torch::optim::SGD* opt_g_ = nullptr;
+};
+
+}  // namespace
+
+MethodSpec sdmi_spec() {
+  MethodInfo info;
+  info.name = "sdmi";
+  info.display = "SDMI prototype";
+  info.paradigm = Paradigm::SDMI;
+  info.summary = "two encoders f, g; E-phase steps f against sg g, M-phase steps g against sg f; cos-DV loss";
+  info.uses = {"temperature", "marginal", "predictor", "predictor_hidden", "alternation"};
+  info.encoders = {"f", "g"};
+  info.mi_branches = "f(view 1) vs g(view 2)";
+  info.defaults = {{"temperature", 0.1}, {"marginal", true}, {"predictor", false}, {"alternation", "epoch"}};
+  return {info, [](const MethodEnv& env) -> std::unique_ptr<Method> { return std::make_unique<Sdmi>(env); }};
+}
+
+}  // namespace ssrl

@@ -1,0 +1,25 @@
+// SimCLR: NT-Xent over the 2N views of a batch.
+#include "../losses.hpp"
+#include "../method.hpp"
+
+namespace ssrl {
+
+MethodSpec simclr_spec() {
+  MethodInfo info;
+  info.name = "simclr";
+  info.display = "SimCLR";
+  info.paradigm = Paradigm::JMI;
+  info.summary = "NT-Xent over the 2N views of a batch, temperature t";
+  info.uses = {"temperature"};
+  info.encoders = {"f"};
+  info.mi_branches = "f(view 1) vs f(view 2)";
+  info.defaults = {{"temperature", 0.1}};
+  return {info, [](const MethodEnv& env) -> std::unique_ptr<Method> {
+            const double t = env.cfg.temperature;
+            return std::make_unique<JointMethod>(env, [t](const torch::Tensor& z1, const torch::Tensor& z2) {
+              return losses::nt_xent(z1, z2, t);
+            });
+          }};
+}
+
+}  // namespace ssrl

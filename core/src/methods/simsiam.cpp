@@ -1,0 +1,74 @@
+// SimSiam: one encoder + predictor, negative cosine against the stop-gradient
+// of the other branch, symmetric. With loss=cos-dv and no predictor it is
+// the SimSiam-SDMI variant.
+#include "../losses.hpp"
+#include "../method.hpp"
+
+namespace ssrl {
+namespace {
+
+class SimSiam : public MethodBase {
+ public:
+  explicit SimSiam(const MethodEnv& env) : MethodBase(env) {
+    f_ = make_encoder();
+    auto params = f_->parameters();
+    if (cfg_.predictor) {
+      pred_ = make_predictor();
+      for (auto& p : pred_->parameters()) params.push_back(p);
+    }
+    opt_ = &add_optimizer(params);
+  }
+
+  EpochLosses train_epoch(EpochData& data) override {
+    double sum = 0;
+    int steps = 0;
+    for (const auto& [x1, x2] : data.batches()) {
+      const auto z1 = f_->forward(x1), z2 = f_->forward(x2);
+      const auto p1 = cfg_.predictor ? pred_->forward(z1) : z1;
+      const auto p2 = cfg_.predictor ? pred_->forward(z2) : z2;
+      sum += step(*opt_, 0.5 * (pair_loss(p1, z2.detach()) + pair_loss(p2, z1.detach())));
+      ++steps;
+      ++step_;
+    }
+    return {sum / steps, std::nullopt, std::nullopt};
+  }
+
+  std::vector<std::string> encoder_names() const override { return {"f"}; }
+  torch::Tensor embed(const std::string&, const torch::Tensor& x) override { return f_->forward(x); }
+
+  // No persistent target: branch B is the encoder as it was at the end of
+  // the previous epoch, i.e. last epoch's output on the same fixed view 2.
+  ViewPair mi_branches(const torch::Tensor& v1, const torch::Tensor& v2) override {
+    auto previous = previous_v2_;
+    previous_v2_ = f_->forward(v2);
+    return {f_->forward(v1), previous};
+  }
+
+ private:
+  torch::Tensor pair_loss(const torch::Tensor& p, const torch::Tensor& z) const {
+    if (cfg_.loss == "cos-dv") return losses::cos_dv(p, z, cfg_.temperature, cfg_.marginal);
+    return losses::neg_cosine(p, z);
+  }
+
+  MlpEncoder f_{nullptr};
+  Predictor pred_{nullptr};
+  torch::optim::SGD* opt_ = nullptr;
+  torch::Tensor previous_v2_;
+};
+
+}  // namespace
+
+MethodSpec simsiam_spec() {
+  MethodInfo info;
+  info.name = "simsiam";
+  info.display = "SimSiam";
+  info.paradigm = Paradigm::SDMI;
+  info.summary = "encoder + predictor; D(p1, sg z2)/2 + D(p2, sg z1)/2 with D = -cos";
+  info.uses = {"predictor", "predictor_hidden", "loss", "temperature", "marginal"};
+  info.encoders = {"f"};
+  info.mi_branches = "f(view 1) vs f at the end of the previous epoch (view 2); none in epoch 1";
+  info.defaults = {{"predictor", true}, {"loss", "neg-cosine"}, {"temperature", 0.1}, {"marginal", true}};
+  return {info, [](const MethodEnv& env) -> std::unique_ptr<Method> { return std::make_unique<SimSiam>(env); }};
+}
+
+}  // namespace ssrl

@@ -1,0 +1,26 @@
+// Taylor-DV: second-order cumulant surrogate of the DV marginal term (SPEC §1).
+#include "../losses.hpp"
+#include "../method.hpp"
+
+namespace ssrl {
+
+MethodSpec taylor_dv_spec() {
+  MethodInfo info;
+  info.name = "taylor-dv";
+  info.display = "Taylor-DV";
+  info.paradigm = Paradigm::JMI;
+  info.summary = "-E_joint[T] + E_marg[T] + lambda Var_marg[T], the Barlow-Twins-shaped DV surrogate";
+  info.uses = {"temperature", "taylor_lambda"};
+  info.encoders = {"f"};
+  info.mi_branches = "f(view 1) vs f(view 2)";
+  info.defaults = {{"temperature", 0.1}, {"taylor_lambda", 0.5}};
+  return {info, [](const MethodEnv& env) -> std::unique_ptr<Method> {
+            const double t = env.cfg.temperature, lambda = env.cfg.taylor_lambda;
+            // Symmetric in the two views, so one order suffices.
+            return std::make_unique<JointMethod>(env, [t, lambda](const torch::Tensor& z1, const torch::Tensor& z2) {
+              return losses::taylor_dv(z1, z2, t, lambda);
+            });
+          }};
+}
+
+}  // namespace ssrl

@@ -1,0 +1,25 @@
+// VICReg: invariance + variance hinge + covariance penalty.
+#include "../losses.hpp"
+#include "../method.hpp"
+
+namespace ssrl {
+
+MethodSpec vicreg_spec() {
+  MethodInfo info;
+  info.name = "vicreg";
+  info.display = "VICReg";
+  info.paradigm = Paradigm::JMI;
+  info.summary = "invariance MSE + variance hinge + off-diagonal covariance, weights 25/25/1";
+  info.uses = {"vicreg_sim", "vicreg_var", "vicreg_cov"};
+  info.encoders = {"f"};
+  info.mi_branches = "f(view 1) vs f(view 2)";
+  info.defaults = {{"vicreg_sim", 25.0}, {"vicreg_var", 25.0}, {"vicreg_cov", 1.0}};
+  return {info, [](const MethodEnv& env) -> std::unique_ptr<Method> {
+            const double s = env.cfg.vicreg_sim, v = env.cfg.vicreg_var, c = env.cfg.vicreg_cov;
+            return std::make_unique<JointMethod>(env, [s, v, c](const torch::Tensor& z1, const torch::Tensor& z2) {
+              return losses::vicreg(z1, z2, s, v, c);
+            });
+          }};
+}
+
+}  // namespace ssrl

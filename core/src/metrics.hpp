@@ -1,0 +1,22 @@
+#pragma once
+// Collapse indicators and cluster geometry (SPEC §5, §8).
+
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "ssrl/records.hpp"
+
+namespace ssrl {
+
+// Mean over dimensions of the per-dimension SD (population) of the
+// L2-normalised embeddings: 0 when collapsed, ~1/sqrt(D) when spread out.
+double embedding_std(const torch::Tensor& z);
+
+// RankMe: exp(-sum p_k log p_k), p_k = s_k / sum(s) + 1e-7.
+double effective_rank(const torch::Tensor& z);
+
+// Per cluster: mean of its embeddings, re-normalised to the unit sphere.
+std::vector<Vec3> cluster_centres(const torch::Tensor& z, const torch::Tensor& labels, int clusters);
+
+}  // namespace ssrl

@@ -1,0 +1,57 @@
+#include "ssrl/records.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace ssrl {
+
+const char* status_name(RunStatus s) {
+  switch (s) {
+    case RunStatus::Queued: return "queued";
+    case RunStatus::Running: return "running";
+    case RunStatus::Finished: return "finished";
+    case RunStatus::Failed: return "failed";
+    case RunStatus::Interrupted: return "interrupted";
+    case RunStatus::Diverged: return "diverged";
+  }
+  return "unknown";
+}
+
+RunStatus status_from_name(const std::string& s) {
+  for (auto st : {RunStatus::Queued, RunStatus::Running, RunStatus::Finished, RunStatus::Failed,
+                  RunStatus::Interrupted, RunStatus::Diverged})
+    if (s == status_name(st)) return st;
+  throw std::invalid_argument("unknown run status '" + s + "'");
+}
+
+SeparationStats separation_stats(const std::vector<Vec3>& c) {
+  SeparationStats out;
+  const std::size_t k = c.size();
+  if (k < 2) return out;
+  std::vector<double> nearest(k, std::numeric_limits<double>::infinity());
+  for (std::size_t i = 0; i < k; ++i) {
+    for (std::size_t j = 0; j < k; ++j) {
+      if (i == j) continue;
+      const double dot = c[i].x * c[j].x + c[i].y * c[j].y + c[i].z * c[j].z;
+      const double angle = std::acos(std::clamp(dot, -1.0, 1.0)) * 180.0 / M_PI;
+      nearest[i] = std::min(nearest[i], angle);
+    }
+  }
+  double sum = 0;
+  out.min = nearest[0];
+  out.max = nearest[0];
+  for (double a : nearest) {
+    sum += a;
+    out.min = std::min(out.min, a);
+    out.max = std::max(out.max, a);
+  }
+  out.mean = sum / static_cast<double>(k);
+  double ss = 0;
+  for (double a : nearest) ss += (a - out.mean) * (a - out.mean);
+  out.sd = std::sqrt(ss / static_cast<double>(k));
+  return out;
+}
+
+}  // namespace ssrl

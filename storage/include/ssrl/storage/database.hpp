@@ -1,0 +1,105 @@
+#pragma once
+// The run database: SQLite only, no torch. Every run, setting and metric
+// lives here; the CLI and the GUI read the same file.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ssrl/records.hpp"
+
+struct sqlite3;
+
+namespace ssrl::storage {
+
+// What a new run row holds before it starts.
+struct NewRun {
+  std::string name;
+  std::string method;       // as typed, may be a variant
+  std::string base_method;
+  std::string paradigm;
+  std::string dataset;
+  std::string config_json;  // the full resolved config
+  std::int64_t seed = 0;
+  int epochs_planned = 0;
+  std::string tag;          // groups runs, e.g. one `reproduce` invocation
+  std::string program_version;
+};
+
+// One line of the run list.
+struct RunRow {
+  std::int64_t id = 0;
+  std::string name, method, base_method, paradigm, dataset, status, device, message, tag;
+  std::string config_json;
+  std::int64_t seed = 0;
+  int epochs_planned = 0;
+  int epochs_done = 0;
+  std::string created_at, started_at, finished_at, program_version;
+  double seconds = 0;   // training wall time, sum over stored epochs
+  MiEstimates last_mi;  // of the last stored epoch
+  std::optional<double> min_separation;  // encoder f, degrees
+  std::vector<EncoderFinal> finals;      // separation per encoder (no centres)
+};
+
+struct RunDetail {
+  RunRow run;
+  std::vector<EpochRecord> epochs;  // with centres per encoder
+  std::vector<EncoderFinal> finals;
+};
+
+struct RunFilter {
+  std::optional<std::string> dataset;
+  std::optional<std::string> method;
+  std::optional<std::string> status;
+  std::optional<std::string> tag;
+  std::vector<std::int64_t> ids;  // empty: all
+};
+
+class Database {
+ public:
+  // $XDG_DATA_HOME/ssrl-workbench/workbench.db (~/.local/share/... by default).
+  static std::string default_path();
+
+  enum class Mode { ReadWrite, ReadOnly };
+  // Opens (creating the file and its folder in ReadWrite mode) and migrates
+  // the schema. Throws StorageError naming the file and the problem.
+  explicit Database(const std::string& path, Mode mode = Mode::ReadWrite);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  const std::string& path() const { return path_; }
+  int schema_version() const;
+  static int latest_schema_version();
+
+  std::int64_t create_run(const NewRun& run);  // status queued
+  void mark_running(std::int64_t run_id, const std::string& device);
+  // One transaction: the epoch row and its cluster centres.
+  void append_epoch(std::int64_t run_id, const EpochRecord& record);
+  void finish_run(std::int64_t run_id, const RunOutcome& outcome);
+
+  std::vector<RunRow> list_runs(const RunFilter& filter = {}) const;
+  // By numeric id, or else by exact name (the newest run of that name).
+  std::optional<RunDetail> load_run(const std::string& id_or_name) const;
+  std::optional<RunDetail> load_run(std::int64_t id) const;
+  std::vector<EpochRecord> load_epochs(std::int64_t run_id, bool with_centres) const;
+
+  // Runs left 'running' by a process of this host that no longer exists
+  // become 'interrupted'. Returns how many.
+  int mark_abandoned_runs();
+
+  // The newest tag that starts with `prefix`, or "".
+  std::string latest_tag(const std::string& prefix) const;
+
+  sqlite3* handle() const { return db_; }
+
+ private:
+  void migrate();
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  bool read_only_ = false;
+};
+
+}  // namespace ssrl::storage

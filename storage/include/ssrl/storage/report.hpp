@@ -1,0 +1,57 @@
+#pragma once
+// Tables built from stored runs, rendered as text, CSV, Markdown or LaTeX.
+// The CLI's `export table` and the GUI's export share this code.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ssrl/storage/database.hpp"
+
+namespace ssrl::storage {
+
+// A numeric cell carries mean and, over several seeds, the sample SD.
+struct Cell {
+  std::string text;
+  std::optional<double> mean;
+  std::optional<double> sd;
+  int n = 0;
+  int decimals = 2;
+
+  static Cell str(std::string s) { return {std::move(s), {}, {}, 0, 2}; }
+  static Cell stats(const std::vector<double>& values, int decimals);
+};
+
+struct Column {
+  std::string name;
+  bool with_sd = false;  // CSV splits it into "<name> mean" and "<name> sd"
+};
+
+struct Table {
+  std::string title;
+  std::vector<Column> columns;
+  std::vector<std::vector<Cell>> rows;
+  std::vector<std::string> notes;
+};
+
+enum class TableFormat { Text, Csv, Markdown, Latex };
+// "csv", "markdown" (or "md"), "latex" (or "tex"), "text"; ConfigError otherwise.
+TableFormat parse_table_format(const std::string& name);
+std::string render(const Table& table, TableFormat format);
+
+// The Gaussian-experiment summary: per method, setting and encoder, the
+// nearest-neighbour angle statistics and final MI estimates, mean +- SD over
+// seeds, with the optimum minimum separation as the reference row.
+Table separation_table(const std::vector<RunRow>& runs);
+
+// Wall time per method (mean over seeds), in seconds.
+Table timing_table(const std::vector<RunRow>& runs);
+
+// The best achievable minimum angle (degrees) between k points on the unit
+// sphere in R^3 (Tammes problem), for k = 2..12; empty otherwise.
+std::optional<double> tammes_optimum_deg(int k);
+
+// Max nearest-neighbour angle below which every centre sits on another one.
+inline constexpr double kCollapseAngleDeg = 10.0;
+
+}  // namespace ssrl::storage

@@ -1,0 +1,439 @@
+#include "ssrl/storage/database.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+
+#include "sqlite.hpp"
+
+namespace ssrl::storage {
+namespace {
+
+constexpr int kApplicationId = 0x5353524C;  // "SSRL"
+constexpr int kBusyTimeoutMs = 10000;
+
+// Schema migrations, applied in order; entry k brings user_version to k + 1.
+// Never edit a shipped entry: append a new one.
+const char* const kMigrations[] = {
+    // v1: runs, per-epoch metrics, per-epoch cluster centres, final statistics.
+    R"sql(
+CREATE TABLE runs (
+  id              INTEGER PRIMARY KEY,
+  name            TEXT NOT NULL,
+  method          TEXT NOT NULL,
+  base_method     TEXT NOT NULL,
+  paradigm        TEXT NOT NULL,
+  dataset         TEXT NOT NULL,
+  config          TEXT NOT NULL CHECK (json_valid(config)),
+  seed            INTEGER NOT NULL,
+  device          TEXT NOT NULL DEFAULT '',
+  status          TEXT NOT NULL CHECK (status IN
+                    ('queued','running','finished','failed','interrupted','diverged')),
+  message         TEXT NOT NULL DEFAULT '',
+  tag             TEXT NOT NULL DEFAULT '',
+  epochs_planned  INTEGER NOT NULL,
+  created_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  started_at      TEXT,
+  finished_at     TEXT,
+  program_version TEXT NOT NULL,
+  host            TEXT NOT NULL DEFAULT '',
+  pid             INTEGER
+);
+CREATE INDEX runs_by_tag ON runs(tag);
+CREATE INDEX runs_by_method ON runs(dataset, method);
+CREATE TABLE epochs (
+  run_id          INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  epoch           INTEGER NOT NULL,
+  loss            REAL,
+  loss_e          REAL,
+  loss_m          REAL,
+  mi_cos_dv       REAL,
+  mi_infonce      REAL,
+  mi_jsd          REAL,
+  embedding_std   REAL,
+  effective_rank  REAL,
+  lr              REAL,
+  seconds         REAL,
+  PRIMARY KEY (run_id, epoch)
+) WITHOUT ROWID;
+CREATE TABLE centres (
+  run_id   INTEGER NOT NULL,
+  epoch    INTEGER NOT NULL,
+  encoder  TEXT NOT NULL,
+  cluster  INTEGER NOT NULL,
+  x REAL NOT NULL, y REAL NOT NULL, z REAL NOT NULL,
+  PRIMARY KEY (run_id, encoder, epoch, cluster),
+  FOREIGN KEY (run_id, epoch) REFERENCES epochs(run_id, epoch) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE TABLE final_stats (
+  run_id       INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  encoder      TEXT NOT NULL,
+  nn_gap_mean  REAL NOT NULL,
+  nn_gap_min   REAL NOT NULL,
+  nn_gap_max   REAL NOT NULL,
+  nn_gap_sd    REAL NOT NULL,
+  PRIMARY KEY (run_id, encoder)
+) WITHOUT ROWID;
+)sql",
+};
+constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
+
+std::string hostname() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "";
+  return buf;
+}
+
+int pragma_int(sqlite3* db, const char* sql) {
+  Statement st(db, sql);
+  return st.step() ? static_cast<int>(st.integer(0)) : 0;
+}
+
+const char* kRunColumns =
+    "r.id, r.name, r.method, r.base_method, r.paradigm, r.dataset, r.status, r.device, r.message, "
+    "r.tag, r.config, r.seed, r.epochs_planned, r.created_at, IFNULL(r.started_at,''), "
+    "IFNULL(r.finished_at,''), r.program_version, "
+    "(SELECT COUNT(*) FROM epochs e WHERE e.run_id = r.id), "
+    "(SELECT IFNULL(SUM(seconds),0) FROM epochs e WHERE e.run_id = r.id), "
+    "le.mi_cos_dv, le.mi_infonce, le.mi_jsd, "
+    "(SELECT nn_gap_min FROM final_stats s WHERE s.run_id = r.id AND s.encoder = 'f') "
+    "FROM runs r LEFT JOIN epochs le ON le.run_id = r.id AND le.epoch = "
+    "(SELECT MAX(epoch) FROM epochs e2 WHERE e2.run_id = r.id) ";
+
+RunRow read_run(const Statement& st) {
+  RunRow r;
+  r.id = st.integer(0);
+  r.name = st.text(1);
+  r.method = st.text(2);
+  r.base_method = st.text(3);
+  r.paradigm = st.text(4);
+  r.dataset = st.text(5);
+  r.status = st.text(6);
+  r.device = st.text(7);
+  r.message = st.text(8);
+  r.tag = st.text(9);
+  r.config_json = st.text(10);
+  r.seed = st.integer(11);
+  r.epochs_planned = static_cast<int>(st.integer(12));
+  r.created_at = st.text(13);
+  r.started_at = st.text(14);
+  r.finished_at = st.text(15);
+  r.program_version = st.text(16);
+  r.epochs_done = static_cast<int>(st.integer(17));
+  r.seconds = st.real(18);
+  r.last_mi.cos_dv = st.opt_real(19);
+  r.last_mi.infonce = st.opt_real(20);
+  r.last_mi.jsd = st.opt_real(21);
+  r.min_separation = st.opt_real(22);
+  return r;
+}
+
+}  // namespace
+
+std::string Database::default_path() {
+  namespace fs = std::filesystem;
+  fs::path base;
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg == '/') {
+    base = xdg;
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    base = fs::path(home) / ".local" / "share";
+  } else {
+    base = fs::current_path();
+  }
+  return (base / "ssrl-workbench" / "workbench.db").string();
+}
+
+int Database::latest_schema_version() { return kLatest; }
+
+Database::Database(const std::string& path, Mode mode) : path_(path), read_only_(mode == Mode::ReadOnly) {
+  namespace fs = std::filesystem;
+  if (read_only_) {
+    if (!fs::exists(path)) throw StorageError("database '" + path + "': no such file");
+  } else if (const auto parent = fs::path(path).parent_path(); !parent.empty()) {
+    std::error_code ec;
+    fs::create_directories(parent, ec);
+    if (ec) throw StorageError("database '" + path + "': cannot create folder " + parent.string() + ": " + ec.message());
+  }
+  if (fs::is_directory(path)) throw StorageError("database '" + path + "': is a directory, not a file");
+  const int flags = read_only_ ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw StorageError("database '" + path + "': cannot open: " + msg);
+  }
+  try {
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    sqlite3_extended_result_codes(db_, 1);
+    // Reading the header is the first point where a non-database file fails.
+    const int app_id = pragma_int(db_, "PRAGMA application_id");
+    const int tables = pragma_int(db_, "SELECT COUNT(*) FROM sqlite_schema");
+    if (tables > 0 && app_id != kApplicationId)
+      throw StorageError("database '" + path + "': is an SQLite file but not an SSRL Workbench database; refusing to touch it");
+    exec(db_, "PRAGMA foreign_keys = ON", "enabling foreign keys");
+    if (!read_only_) {
+      exec(db_, "PRAGMA journal_mode = WAL", "switching to WAL");
+      exec(db_, "PRAGMA synchronous = NORMAL", "setting synchronous");
+      migrate();
+    } else if (schema_version() > kLatest) {
+      throw StorageError("database '" + path + "': written by a newer SSRL Workbench (schema v" +
+                         std::to_string(schema_version()) + ", this program knows up to v" +
+                         std::to_string(kLatest) + ")");
+    }
+  } catch (...) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+Database::~Database() {
+  if (db_ != nullptr) sqlite3_close(db_);
+}
+
+int Database::schema_version() const { return pragma_int(db_, "PRAGMA user_version"); }
+
+void Database::migrate() {
+  if (schema_version() == kLatest) return;
+  Transaction tx(db_);
+  int version = schema_version();
+  if (version > kLatest)
+    throw StorageError("database '" + path_ + "': written by a newer SSRL Workbench (schema v" +
+                       std::to_string(version) + ", this program knows up to v" + std::to_string(kLatest) + ")");
+  if (version == kLatest) return;  // rolled back: nothing to do
+  if (version == 0) exec(db_, ("PRAGMA application_id = " + std::to_string(kApplicationId)).c_str(), "tagging the file");
+  for (; version < kLatest; ++version) {
+    exec(db_, kMigrations[version], "migrating the schema to v" + std::to_string(version + 1));
+    exec(db_, ("PRAGMA user_version = " + std::to_string(version + 1)).c_str(), "recording the schema version");
+  }
+  tx.commit();
+}
+
+std::int64_t Database::create_run(const NewRun& run) {
+  Statement st(db_,
+               "INSERT INTO runs (name, method, base_method, paradigm, dataset, config, seed, status, "
+               "epochs_planned, tag, program_version, host) VALUES (?,?,?,?,?,?,?, 'queued', ?,?,?,?)");
+  st.bind(1, run.name).bind(2, run.method).bind(3, run.base_method).bind(4, run.paradigm);
+  st.bind(5, run.dataset).bind(6, run.config_json).bind(7, run.seed).bind(8, run.epochs_planned);
+  st.bind(9, run.tag).bind(10, run.program_version).bind(11, hostname());
+  st.run();
+  return sqlite3_last_insert_rowid(db_);
+}
+
+void Database::mark_running(std::int64_t run_id, const std::string& device) {
+  Statement st(db_,
+               "UPDATE runs SET status = 'running', device = ?, pid = ?, host = ?, "
+               "started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?");
+  st.bind(1, device).bind(2, static_cast<std::int64_t>(getpid())).bind(3, hostname()).bind(4, run_id);
+  st.run();
+}
+
+void Database::append_epoch(std::int64_t run_id, const EpochRecord& r) {
+  Transaction tx(db_);
+  {
+    Statement st(db_,
+                 "INSERT INTO epochs (run_id, epoch, loss, loss_e, loss_m, mi_cos_dv, mi_infonce, mi_jsd, "
+                 "embedding_std, effective_rank, lr, seconds) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+    st.bind(1, run_id).bind(2, r.epoch).bind(3, r.loss).bind(4, r.loss_e).bind(5, r.loss_m);
+    st.bind(6, r.mi.cos_dv).bind(7, r.mi.infonce).bind(8, r.mi.jsd);
+    st.bind(9, r.embedding_std).bind(10, r.effective_rank).bind(11, r.lr).bind(12, r.seconds);
+    st.run();
+  }
+  Statement st(db_, "INSERT INTO centres (run_id, epoch, encoder, cluster, x, y, z) VALUES (?,?,?,?,?,?,?)");
+  for (const auto& enc : r.centres) {
+    for (std::size_t k = 0; k < enc.centres.size(); ++k) {
+      const auto& c = enc.centres[k];
+      st.bind(1, run_id).bind(2, r.epoch).bind(3, enc.encoder).bind(4, static_cast<int>(k));
+      st.bind(5, c.x).bind(6, c.y).bind(7, c.z);
+      st.run();
+      st.reset();
+    }
+  }
+  tx.commit();
+}
+
+void Database::finish_run(std::int64_t run_id, const RunOutcome& outcome) {
+  Transaction tx(db_);
+  {
+    Statement st(db_,
+                 "UPDATE runs SET status = ?, message = ?, pid = NULL, "
+                 "finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?");
+    st.bind(1, std::string(status_name(outcome.status))).bind(2, outcome.message).bind(3, run_id);
+    st.run();
+  }
+  Statement st(db_,
+               "INSERT OR REPLACE INTO final_stats (run_id, encoder, nn_gap_mean, nn_gap_min, nn_gap_max, "
+               "nn_gap_sd) VALUES (?,?,?,?,?,?)");
+  for (const auto& f : outcome.finals) {
+    st.bind(1, run_id).bind(2, f.encoder).bind(3, f.separation.mean).bind(4, f.separation.min);
+    st.bind(5, f.separation.max).bind(6, f.separation.sd);
+    st.run();
+    st.reset();
+  }
+  tx.commit();
+}
+
+std::vector<RunRow> Database::list_runs(const RunFilter& filter) const {
+  std::string sql = std::string("SELECT ") + kRunColumns + "WHERE 1=1";
+  if (filter.dataset) sql += " AND r.dataset = ?";
+  if (filter.method) sql += " AND r.method = ?";
+  if (filter.status) sql += " AND r.status = ?";
+  if (filter.tag) sql += " AND r.tag = ?";
+  if (!filter.ids.empty()) {
+    sql += " AND r.id IN (";
+    for (std::size_t i = 0; i < filter.ids.size(); ++i) sql += i ? ",?" : "?";
+    sql += ")";
+  }
+  sql += " ORDER BY r.id";
+  Statement st(db_, sql.c_str());
+  int i = 1;
+  if (filter.dataset) st.bind(i++, *filter.dataset);
+  if (filter.method) st.bind(i++, *filter.method);
+  if (filter.status) st.bind(i++, *filter.status);
+  if (filter.tag) st.bind(i++, *filter.tag);
+  for (auto id : filter.ids) st.bind(i++, id);
+  std::vector<RunRow> rows;
+  std::map<std::int64_t, std::size_t> index;
+  while (st.step()) {
+    rows.push_back(read_run(st));
+    index[rows.back().id] = rows.size() - 1;
+  }
+  if (rows.empty()) return rows;
+  Statement fs(db_,
+               "SELECT run_id, encoder, nn_gap_mean, nn_gap_min, nn_gap_max, nn_gap_sd FROM final_stats "
+               "WHERE run_id BETWEEN ? AND ? ORDER BY run_id, encoder");
+  fs.bind(1, rows.front().id).bind(2, rows.back().id);
+  while (fs.step()) {
+    const auto it = index.find(fs.integer(0));
+    if (it == index.end()) continue;
+    EncoderFinal fin;
+    fin.encoder = fs.text(1);
+    fin.separation = {fs.real(2), fs.real(3), fs.real(4), fs.real(5)};
+    rows[it->second].finals.push_back(std::move(fin));
+  }
+  return rows;
+}
+
+std::vector<EpochRecord> Database::load_epochs(std::int64_t run_id, bool with_centres) const {
+  std::vector<EpochRecord> out;
+  std::map<int, std::size_t> index;
+  {
+    Statement st(db_,
+                 "SELECT epoch, loss, loss_e, loss_m, mi_cos_dv, mi_infonce, mi_jsd, embedding_std, "
+                 "effective_rank, lr, seconds FROM epochs WHERE run_id = ? ORDER BY epoch");
+    st.bind(1, run_id);
+    while (st.step()) {
+      EpochRecord r;
+      r.epoch = static_cast<int>(st.integer(0));
+      r.loss = st.real(1);
+      r.loss_e = st.opt_real(2);
+      r.loss_m = st.opt_real(3);
+      r.mi.cos_dv = st.opt_real(4);
+      r.mi.infonce = st.opt_real(5);
+      r.mi.jsd = st.opt_real(6);
+      r.embedding_std = st.real(7);
+      r.effective_rank = st.real(8);
+      r.lr = st.real(9);
+      r.seconds = st.real(10);
+      index[r.epoch] = out.size();
+      out.push_back(std::move(r));
+    }
+  }
+  if (!with_centres) return out;
+  Statement st(db_,
+               "SELECT epoch, encoder, cluster, x, y, z FROM centres WHERE run_id = ? "
+               "ORDER BY epoch, encoder, cluster");
+  st.bind(1, run_id);
+  while (st.step()) {
+    const auto it = index.find(static_cast<int>(st.integer(0)));
+    if (it == index.end()) continue;
+    auto& rec = out[it->second];
+    const std::string enc = st.text(1);
+    if (rec.centres.empty() || rec.centres.back().encoder != enc) rec.centres.push_back({enc, {}});
+    rec.centres.back().centres.push_back({st.real(3), st.real(4), st.real(5)});
+  }
+  return out;
+}
+
+std::optional<RunDetail> Database::load_run(std::int64_t id) const {
+  RunFilter f;
+  f.ids = {id};
+  auto rows = list_runs(f);
+  if (rows.empty()) return std::nullopt;
+  RunDetail d;
+  d.run = rows.front();
+  d.epochs = load_epochs(id, true);
+  Statement st(db_,
+               "SELECT encoder, nn_gap_mean, nn_gap_min, nn_gap_max, nn_gap_sd FROM final_stats "
+               "WHERE run_id = ? ORDER BY encoder");
+  st.bind(1, id);
+  while (st.step()) {
+    EncoderFinal fin;
+    fin.encoder = st.text(0);
+    fin.separation = {st.real(1), st.real(2), st.real(3), st.real(4)};
+    for (auto it = d.epochs.rbegin(); it != d.epochs.rend() && fin.centres.empty(); ++it)
+      for (const auto& ec : it->centres)
+        if (ec.encoder == fin.encoder) fin.centres = ec.centres;
+    d.finals.push_back(std::move(fin));
+  }
+  return d;
+}
+
+std::optional<RunDetail> Database::load_run(const std::string& id_or_name) const {
+  if (!id_or_name.empty() && id_or_name.find_first_not_of("0123456789") == std::string::npos) {
+    errno = 0;
+    const long long id = std::strtoll(id_or_name.c_str(), nullptr, 10);
+    if (errno == 0) {
+      if (auto d = load_run(static_cast<std::int64_t>(id))) return d;
+    }
+  }
+  Statement st(db_, "SELECT id FROM runs WHERE name = ? ORDER BY id DESC LIMIT 1");
+  st.bind(1, id_or_name);
+  if (!st.step()) return std::nullopt;
+  return load_run(st.integer(0));
+}
+
+int Database::mark_abandoned_runs() {
+  if (read_only_) return 0;
+  const std::string host = hostname();
+  std::vector<std::int64_t> stale;
+  std::vector<std::int64_t> pids;
+  {
+    Statement st(db_, "SELECT id, IFNULL(pid, -1) FROM runs WHERE status = 'running' AND host = ?");
+    st.bind(1, host);
+    while (st.step()) {
+      const std::int64_t pid = st.integer(1);
+      const bool alive = pid > 0 && (kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+      if (!alive) {
+        stale.push_back(st.integer(0));
+        pids.push_back(pid);
+      }
+    }
+  }
+  if (stale.empty()) return 0;
+  Transaction tx(db_);
+  Statement st(db_,
+               "UPDATE runs SET status = 'interrupted', pid = NULL, message = ? "
+               "WHERE id = ? AND status = 'running'");
+  for (std::size_t i = 0; i < stale.size(); ++i) {
+    st.bind(1, "the process running it (pid " + std::to_string(pids[i]) + ") ended before it finished");
+    st.bind(2, stale[i]);
+    st.run();
+    st.reset();
+  }
+  tx.commit();
+  return static_cast<int>(stale.size());
+}
+
+std::string Database::latest_tag(const std::string& prefix) const {
+  Statement st(db_, "SELECT tag FROM runs WHERE substr(tag, 1, length(?1)) = ?1 ORDER BY id DESC LIMIT 1");
+  st.bind(1, prefix);
+  return st.step() ? st.text(0) : std::string();
+}
+
+}  // namespace ssrl::storage

@@ -1,0 +1,357 @@
+#include "ssrl/storage/report.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <iomanip>
+#include <map>
+#include <tuple>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "ssrl/errors.hpp"
+
+namespace ssrl::storage {
+namespace {
+
+std::string fixed(double v, int decimals) {
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(decimals) << v;
+  return os.str();
+}
+
+// Plain-text form of a cell ("87.31 ± 1.20", "0.52", "n/a").
+std::string plain(const Cell& c, const std::string& pm) {
+  if (!c.mean) return c.text;
+  std::string s = fixed(*c.mean, c.decimals);
+  if (c.sd) s += pm + fixed(*c.sd, c.decimals);
+  return s;
+}
+
+std::string csv_escape(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char ch : s) out += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return out + "\"";
+}
+
+std::string latex_escape(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    switch (ch) {
+      case '&': case '%': case '$': case '#': case '_': case '{': case '}':
+        out += '\\';
+        out += ch;
+        break;
+      case '~': out += "\\textasciitilde{}"; break;
+      case '^': out += "\\textasciicircum{}"; break;
+      case '\\': out += "\\textbackslash{}"; break;
+      default: out += ch;
+    }
+  }
+  // The degree sign and +- are common in our headers.
+  std::string res;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if (out.compare(i, 2, "\xC2\xB0") == 0) {
+      res += "$^\\circ$";
+      ++i;
+    } else if (out.compare(i, 2, "\xC2\xB1") == 0) {
+      res += "$\\pm$";
+      ++i;
+    } else {
+      res += out[i];
+    }
+  }
+  return res;
+}
+
+std::string render_text(const Table& t) {
+  std::vector<std::string> head;
+  for (const auto& c : t.columns) head.push_back(c.name);
+  std::vector<std::vector<std::string>> body;
+  for (const auto& r : t.rows) {
+    std::vector<std::string> line;
+    for (const auto& c : r) line.push_back(plain(c, " ± "));
+    body.push_back(line);
+  }
+  // Width in characters, counting UTF-8 continuation bytes as nothing.
+  auto width = [](const std::string& s) {
+    std::size_t w = 0;
+    for (unsigned char ch : s) w += (ch & 0xC0) != 0x80;
+    return w;
+  };
+  std::vector<std::size_t> w(head.size(), 0);
+  for (std::size_t i = 0; i < head.size(); ++i) w[i] = width(head[i]);
+  for (const auto& line : body)
+    for (std::size_t i = 0; i < line.size() && i < w.size(); ++i) w[i] = std::max(w[i], width(line[i]));
+  std::ostringstream os;
+  if (!t.title.empty()) os << t.title << "\n";
+  std::string line_out;
+  auto emit = [&](const std::vector<std::string>& cells) {
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      const bool numeric = !t.rows.empty() && i < t.rows.front().size() && t.rows.front()[i].mean.has_value();
+      const std::string pad(w[i] - width(cells[i]), ' ');
+      line_out += (i ? "  " : "") + (numeric ? pad + cells[i] : cells[i] + pad);
+    }
+    while (!line_out.empty() && line_out.back() == ' ') line_out.pop_back();
+    os << line_out << "\n";
+    line_out.clear();
+  };
+  emit(head);
+  std::size_t total = 0;
+  for (auto x : w) total += x + 2;
+  os << std::string(total > 2 ? total - 2 : 0, '-') << "\n";
+  for (const auto& line : body) emit(line);
+  for (const auto& n : t.notes) os << n << "\n";
+  return os.str();
+}
+
+std::string render_csv(const Table& t) {
+  std::ostringstream os;
+  for (std::size_t i = 0; i < t.columns.size(); ++i) {
+    const auto& c = t.columns[i];
+    os << (i ? "," : "") << csv_escape(c.name);
+    if (c.with_sd) os << "," << csv_escape(c.name + " sd");
+  }
+  os << "\n";
+  for (const auto& r : t.rows) {
+    for (std::size_t i = 0; i < t.columns.size(); ++i) {
+      const Cell& c = i < r.size() ? r[i] : Cell{};
+      os << (i ? "," : "");
+      if (c.mean) {
+        std::ostringstream v;
+        v << std::setprecision(10) << *c.mean;
+        os << v.str();
+      } else {
+        os << csv_escape(c.text);
+      }
+      if (t.columns[i].with_sd) {
+        os << ",";
+        if (c.sd) {
+          std::ostringstream v;
+          v << std::setprecision(10) << *c.sd;
+          os << v.str();
+        }
+      }
+    }
+    os << "\n";
+  }
+  return os.str();
+}
+
+std::string render_markdown(const Table& t) {
+  std::ostringstream os;
+  if (!t.title.empty()) os << "**" << t.title << "**\n\n";
+  os << "|";
+  for (const auto& c : t.columns) os << " " << c.name << " |";
+  os << "\n|";
+  for (std::size_t i = 0; i < t.columns.size(); ++i) {
+    const bool numeric = !t.rows.empty() && i < t.rows.front().size() && t.rows.front()[i].mean.has_value();
+    os << (numeric ? " ---: |" : " --- |");
+  }
+  os << "\n";
+  for (const auto& r : t.rows) {
+    os << "|";
+    for (const auto& c : r) {
+      std::string s = plain(c, " ± ");
+      std::string esc;
+      for (char ch : s) esc += ch == '|' ? std::string("\\|") : std::string(1, ch);
+      os << " " << esc << " |";
+    }
+    os << "\n";
+  }
+  if (!t.notes.empty()) os << "\n";
+  for (const auto& n : t.notes) os << n << "\n";
+  return os.str();
+}
+
+std::string render_latex(const Table& t) {
+  std::ostringstream os;
+  os << "% Generated by SSRL Workbench; needs \\usepackage{booktabs}.\n";
+  os << "\\begin{table}[t]\n\\centering\n";
+  if (!t.title.empty()) os << "\\caption{" << latex_escape(t.title) << "}\n";
+  os << "\\begin{tabular}{";
+  for (std::size_t i = 0; i < t.columns.size(); ++i) {
+    const bool numeric = !t.rows.empty() && i < t.rows.front().size() && t.rows.front()[i].mean.has_value();
+    os << (numeric ? "r" : "l");
+  }
+  os << "}\n\\toprule\n";
+  for (std::size_t i = 0; i < t.columns.size(); ++i) os << (i ? " & " : "") << latex_escape(t.columns[i].name);
+  os << " \\\\\n\\midrule\n";
+  for (const auto& r : t.rows) {
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      const auto& c = r[i];
+      os << (i ? " & " : "");
+      if (c.mean) {
+        os << "$" << fixed(*c.mean, c.decimals);
+        if (c.sd) os << " \\pm " << fixed(*c.sd, c.decimals);
+        os << "$";
+      } else {
+        os << latex_escape(c.text);
+      }
+    }
+    os << " \\\\\n";
+  }
+  os << "\\bottomrule\n\\end{tabular}\n";
+  for (const auto& n : t.notes) os << "% " << n << "\n";
+  os << "\\end{table}\n";
+  return os.str();
+}
+
+struct GroupKey {
+  std::string method, setting, encoder;
+  bool operator<(const GroupKey& o) const {
+    return std::tie(method, setting, encoder) < std::tie(o.method, o.setting, o.encoder);
+  }
+};
+
+std::string setting_of(const RunRow& r, int* clusters) {
+  auto cfg = nlohmann::json::parse(r.config_json, nullptr, /*allow_exceptions=*/false);
+  int batch = -1, epochs = r.epochs_planned;
+  if (cfg.is_object()) {
+    if (cfg.contains("batch_size") && cfg["batch_size"].is_number_integer()) batch = cfg["batch_size"];
+    if (cfg.contains("epochs") && cfg["epochs"].is_number_integer()) epochs = cfg["epochs"];
+    if (clusters != nullptr && cfg.contains("clusters") && cfg["clusters"].is_number_integer())
+      *clusters = cfg["clusters"];
+  }
+  const std::string b = batch == 0 ? "full batch" : batch > 0 ? "batch " + std::to_string(batch) : "batch ?";
+  return r.dataset + ", " + b + ", " + std::to_string(epochs) + " ep";
+}
+
+}  // namespace
+
+Cell Cell::stats(const std::vector<double>& values, int decimals) {
+  Cell c;
+  c.decimals = decimals;
+  c.n = static_cast<int>(values.size());
+  if (values.empty()) {
+    c.text = "n/a";
+    return c;
+  }
+  double sum = 0;
+  for (double v : values) sum += v;
+  const double mean = sum / static_cast<double>(values.size());
+  c.mean = mean;
+  if (values.size() > 1) {
+    double ss = 0;
+    for (double v : values) ss += (v - mean) * (v - mean);
+    c.sd = std::sqrt(ss / static_cast<double>(values.size() - 1));
+  }
+  return c;
+}
+
+TableFormat parse_table_format(const std::string& name) {
+  if (name == "csv") return TableFormat::Csv;
+  if (name == "markdown" || name == "md") return TableFormat::Markdown;
+  if (name == "latex" || name == "tex") return TableFormat::Latex;
+  if (name == "text") return TableFormat::Text;
+  throw ConfigError("format", "unknown table format '" + name + "' (accepted: csv, markdown, latex, text)");
+}
+
+std::string render(const Table& table, TableFormat format) {
+  switch (format) {
+    case TableFormat::Csv: return render_csv(table);
+    case TableFormat::Markdown: return render_markdown(table);
+    case TableFormat::Latex: return render_latex(table);
+    case TableFormat::Text: return render_text(table);
+  }
+  return render_text(table);
+}
+
+std::optional<double> tammes_optimum_deg(int k) {
+  static const std::map<int, double> known = {
+      {2, 180.0},     {3, 120.0},     {4, 109.4712206}, {5, 90.0},      {6, 90.0},      {7, 77.8695421},
+      {8, 74.8584922}, {9, 70.5287794}, {10, 66.1468220}, {11, 63.4349488}, {12, 63.4349488}};
+  const auto it = known.find(k);
+  if (it == known.end()) return std::nullopt;
+  return it->second;
+}
+
+Table separation_table(const std::vector<RunRow>& runs) {
+  Table t;
+  t.title = "Cluster-centre separation: nearest-neighbour angle between centres (degrees), final MI estimates";
+  t.columns = {{"Method"},          {"Paradigm"},      {"Setting"},         {"Encoder"},
+               {"Seeds"},           {"NN mean (°)", true}, {"NN min (°)", true}, {"NN max (°)", true},
+               {"NN SD (°)", true}, {"cos-DV", true},  {"InfoNCE", true},   {"JSD", true},
+               {"Collapsed"}};
+  struct Acc {
+    std::string paradigm;
+    std::vector<double> mean, min, max, sd, cos_dv, infonce, jsd;
+    int seeds = 0, collapsed = 0;
+  };
+  std::vector<GroupKey> order;
+  std::map<GroupKey, Acc> groups;
+  std::optional<int> clusters;
+  bool mixed_clusters = false;
+  for (const auto& r : runs) {
+    if (r.status != "finished") continue;
+    int k = 5;
+    const std::string setting = setting_of(r, &k);
+    if (clusters && *clusters != k) mixed_clusters = true;
+    clusters = k;
+    for (const auto& f : r.finals) {
+      GroupKey key{r.method, setting, f.encoder};
+      if (!groups.count(key)) order.push_back(key);
+      auto& a = groups[key];
+      a.paradigm = r.paradigm;
+      a.seeds += 1;
+      a.mean.push_back(f.separation.mean);
+      a.min.push_back(f.separation.min);
+      a.max.push_back(f.separation.max);
+      a.sd.push_back(f.separation.sd);
+      if (f.separation.max < kCollapseAngleDeg) a.collapsed += 1;
+      if (r.last_mi.cos_dv) a.cos_dv.push_back(*r.last_mi.cos_dv);
+      if (r.last_mi.infonce) a.infonce.push_back(*r.last_mi.infonce);
+      if (r.last_mi.jsd) a.jsd.push_back(*r.last_mi.jsd);
+    }
+  }
+  for (const auto& key : order) {
+    const auto& a = groups[key];
+    t.rows.push_back({Cell::str(key.method), Cell::str(a.paradigm), Cell::str(key.setting),
+                      Cell::str(key.encoder), Cell::str(std::to_string(a.seeds)),
+                      Cell::stats(a.mean, 1), Cell::stats(a.min, 1), Cell::stats(a.max, 1),
+                      Cell::stats(a.sd, 1), Cell::stats(a.cos_dv, 3), Cell::stats(a.infonce, 3),
+                      Cell::stats(a.jsd, 3),
+                      Cell::str(std::to_string(a.collapsed) + "/" + std::to_string(a.seeds))});
+  }
+  if (clusters && !mixed_clusters) {
+    if (auto opt = tammes_optimum_deg(*clusters)) {
+      Cell none = Cell::str("");
+      Cell best;
+      best.mean = *opt;
+      best.decimals = 1;
+      t.rows.push_back({Cell::str("optimum"), none, Cell::str(std::to_string(*clusters) + " points on S^2"), none, none,
+                        none, best, none, none, none, none, none, none});
+      t.notes.push_back("Reference: the best possible minimum separation of " + std::to_string(*clusters) +
+                        " points on the unit sphere is " + fixed(*opt, 1) + "°" +
+                        (*clusters == 5 ? " (triangular bipyramid)." : " (Tammes problem)."));
+    }
+  }
+  t.notes.push_back("Values are mean ± SD (sample) over seeds; per run, NN SD is the population SD over its centres.");
+  t.notes.push_back("Collapsed: runs whose every centre lies within " + fixed(kCollapseAngleDeg, 0) +
+                    "° of another (max NN angle below that).");
+  return t;
+}
+
+Table timing_table(const std::vector<RunRow>& runs) {
+  Table t;
+  t.title = "Wall time per run (training and per-epoch evaluation)";
+  t.columns = {{"Method"}, {"Setting"}, {"Runs"}, {"Seconds", true}, {"ms / epoch", true}};
+  std::vector<std::pair<std::string, std::string>> order;
+  std::map<std::pair<std::string, std::string>, std::pair<std::vector<double>, std::vector<double>>> groups;
+  for (const auto& r : runs) {
+    if (r.epochs_done == 0) continue;
+    const auto key = std::make_pair(r.method, setting_of(r, nullptr));
+    if (!groups.count(key)) order.push_back(key);
+    groups[key].first.push_back(r.seconds);
+    groups[key].second.push_back(1000.0 * r.seconds / r.epochs_done);
+  }
+  for (const auto& key : order) {
+    const auto& g = groups[key];
+    t.rows.push_back({Cell::str(key.first), Cell::str(key.second), Cell::str(std::to_string(g.first.size())),
+                      Cell::stats(g.first, 2), Cell::stats(g.second, 1)});
+  }
+  return t;
+}
+
+}  // namespace ssrl::storage
