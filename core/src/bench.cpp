@@ -1,44 +1,22 @@
 #include "ssrl/bench.hpp"
 
-#include <c10/core/Allocator.h>
-#include <c10/util/ThreadLocalDebugInfo.h>
-
 #include <algorithm>
 #include <chrono>
 
 #include "losses.hpp"
+#include "memory_probe.hpp"
 #include "mi.hpp"
 
 namespace ssrl {
 namespace {
 
-// Sees every CPU tensor allocation and free of this thread through c10's
-// memory-profiling hook, and keeps the peak of live bytes.
-class PeakMemory : public c10::MemoryReportingInfoBase {
- public:
-  void reportMemoryUsage(void*, int64_t size, int64_t, int64_t, c10::Device) override {
-    live_ += size;
-    peak_ = std::max(peak_, live_);
-  }
-  bool memoryProfilingEnabled() const override { return true; }
-  void reset() { live_ = peak_ = 0; }
-  std::int64_t peak() const { return peak_; }
-
- private:
-  std::int64_t live_ = 0, peak_ = 0;
-};
-
 template <class Fn>
 BenchRow measure(const std::string& what, const std::string& path, std::int64_t n, std::int64_t d,
                  int repeats, Fn fn) {
-  auto mem = std::make_shared<PeakMemory>();
   BenchRow row{what, path, n, d, 0, 0, 0, repeats};
   std::vector<double> ms;
-  {
-    c10::DebugInfoGuard guard(c10::DebugInfoKind::PROFILER_STATE, mem);
-    fn();  // warm-up; also the call whose memory we report
-    row.peak_mib = static_cast<double>(mem->peak()) / (1024.0 * 1024.0);
-  }
+  // The warm-up call is also the one whose memory is reported.
+  row.peak_mib = static_cast<double>(peak_tensor_bytes(fn)) / (1024.0 * 1024.0);
   for (int r = 0; r < repeats; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
     fn();

@@ -66,6 +66,10 @@ double MethodBase::step(torch::optim::Optimizer& opt, const torch::Tensor& loss)
   return loss.item<double>();
 }
 
+void MethodBase::no_module(const std::string& name) {
+  throw std::out_of_range("this method has no network named '" + name + "'");
+}
+
 // ---- JMI family -------------------------------------------------------------
 
 JointMethod::JointMethod(const MethodEnv& env, PairLoss loss) : MethodBase(env), loss_(std::move(loss)) {
@@ -88,6 +92,11 @@ torch::Tensor JointMethod::embed(const std::string&, const torch::Tensor& x) { r
 
 ViewPair JointMethod::mi_branches(const torch::Tensor& v1, const torch::Tensor& v2) {
   return {f_->forward(v1), f_->forward(v2)};
+}
+
+torch::nn::Module& JointMethod::module(const std::string& name) {
+  if (name == "f") return *f_;
+  no_module(name);
 }
 
 // ---- Online/target pairs ---------------------------------------------------------
@@ -138,6 +147,13 @@ torch::Tensor MomentumMethod::embed(const std::string&, const torch::Tensor& x) 
 
 ViewPair MomentumMethod::mi_branches(const torch::Tensor& v1, const torch::Tensor& v2) {
   return {f_->forward(v1), target_->forward(v2)};
+}
+
+torch::nn::Module& MomentumMethod::module(const std::string& name) {
+  if (name == "f") return *f_;
+  if (name == "target") return *target_;
+  if (name == "predictor" && cfg_.predictor) return *pred_;
+  no_module(name);
 }
 
 }  // namespace ssrl

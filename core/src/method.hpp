@@ -60,6 +60,19 @@ class Method {
   // Branch A and branch B outputs for the MI estimates, once per epoch in
   // eval mode. An undefined B means "no value this epoch".
   virtual ViewPair mi_branches(const torch::Tensor& v1, const torch::Tensor& v2) = 0;
+  // A named network of the method ("f", "g", "target", "predictor", ...);
+  // throws std::out_of_range for names it does not have. For tests and
+  // checkpoints.
+  virtual torch::nn::Module& module(const std::string& name) = 0;
+};
+
+// Methods with E/M phases (SDMI) expose one phase at a time.
+class PhasedMethod {
+ public:
+  virtual ~PhasedMethod() = default;
+  enum class Phase { E, M };
+  // One pass over the data updating f (E) or g (M); returns the mean loss.
+  virtual double train_phase(EpochData& data, Phase phase) = 0;
 };
 
 // Optimisers, modules and small helpers every method needs.
@@ -75,6 +88,7 @@ class MethodBase : public Method {
   torch::optim::SGD& add_optimizer(const std::vector<torch::Tensor>& params);
   // zero_grad, backward, step; returns the loss value.
   static double step(torch::optim::Optimizer& opt, const torch::Tensor& loss);
+  [[noreturn]] static void no_module(const std::string& name);
   template <class M>
   M track(M module) {
     modules_.push_back(module.ptr());
@@ -103,6 +117,7 @@ class JointMethod : public MethodBase {
   std::vector<std::string> encoder_names() const override { return {"f"}; }
   torch::Tensor embed(const std::string& encoder, const torch::Tensor& x) override;
   ViewPair mi_branches(const torch::Tensor& v1, const torch::Tensor& v2) override;
+  torch::nn::Module& module(const std::string& name) override;
 
  private:
   PairLoss loss_;
@@ -120,6 +135,8 @@ class MomentumMethod : public MethodBase {
   std::vector<std::string> encoder_names() const override { return {"f"}; }
   torch::Tensor embed(const std::string& encoder, const torch::Tensor& x) override;
   ViewPair mi_branches(const torch::Tensor& v1, const torch::Tensor& v2) override;
+  torch::nn::Module& module(const std::string& name) override;
+  // tau_k = 1 - (1 - base)(cos(pi k / K) + 1) / 2 with ema_cosine, else base.
   double momentum_at(std::int64_t step) const;
 
  private:

@@ -14,7 +14,6 @@ namespace ssrl::storage {
 namespace {
 
 constexpr int kApplicationId = 0x5353524C;  // "SSRL"
-constexpr int kBusyTimeoutMs = 10000;
 
 // Schema migrations, applied in order; entry k brings user_version to k + 1.
 // Never edit a shipped entry: append a new one.
@@ -149,7 +148,8 @@ std::string Database::default_path() {
 
 int Database::latest_schema_version() { return kLatest; }
 
-Database::Database(const std::string& path, Mode mode) : path_(path), read_only_(mode == Mode::ReadOnly) {
+Database::Database(const std::string& path, Mode mode, int busy_timeout_ms)
+    : path_(path), read_only_(mode == Mode::ReadOnly) {
   namespace fs = std::filesystem;
   if (read_only_) {
     if (!fs::exists(path)) throw StorageError("database '" + path + "': no such file");
@@ -168,7 +168,7 @@ Database::Database(const std::string& path, Mode mode) : path_(path), read_only_
     throw StorageError("database '" + path + "': cannot open: " + msg);
   }
   try {
-    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    sqlite3_busy_timeout(db_, busy_timeout_ms);
     sqlite3_extended_result_codes(db_, 1);
     // Reading the header is the first point where a non-database file fails.
     const int app_id = pragma_int(db_, "PRAGMA application_id");

@@ -26,7 +26,7 @@ struct RunConfig {
   int batch_size = 500;  // 0 = full batch (one update per epoch)
   double lr = 0.5;
   double momentum = 0.9;
-  double weight_decay = 1e-4;
+  double weight_decay = 5e-4;
   std::string lr_schedule = "cosine";  // cosine | constant
   int warmup_epochs = 0;
 

@@ -6,7 +6,7 @@
 namespace ssrl {
 namespace {
 
-class Sdmi : public MethodBase {
+class Sdmi : public MethodBase, public PhasedMethod {
  public:
   explicit Sdmi(const MethodEnv& env) : MethodBase(env) {
     f_ = make_encoder();
@@ -23,22 +23,38 @@ class Sdmi : public MethodBase {
   }
 
   EpochLosses train_epoch(EpochData& data) override {
-    double sum_e = 0, sum_m = 0;
-    int steps_e = 0, steps_m = 0;
-    if (cfg_.alternation == "batch") {
-      for (const auto& [x1, x2] : data.batches()) {
-        sum_e += phase_step(x1, x2, /*e_phase=*/true), ++steps_e;
-        sum_m += phase_step(x1, x2, /*e_phase=*/false), ++steps_m;
-      }
-    } else {
-      for (const auto& [x1, x2] : data.batches()) sum_e += phase_step(x1, x2, true), ++steps_e;
-      for (const auto& [x1, x2] : data.batches()) sum_m += phase_step(x1, x2, false), ++steps_m;
-    }
     EpochLosses out;
-    out.phase_e = sum_e / steps_e;
-    out.phase_m = sum_m / steps_m;
+    if (cfg_.alternation == "batch") {
+      double sum_e = 0, sum_m = 0;
+      int steps = 0;
+      for (const auto& [x1, x2] : data.batches()) {
+        sum_e += phase_step(x1, x2, /*e_phase=*/true);
+        sum_m += phase_step(x1, x2, /*e_phase=*/false);
+        ++steps;
+      }
+      out.phase_e = sum_e / steps;
+      out.phase_m = sum_m / steps;
+    } else {
+      out.phase_e = train_phase(data, Phase::E);
+      out.phase_m = train_phase(data, Phase::M);
+    }
     out.loss = 0.5 * (*out.phase_e + *out.phase_m);
     return out;
+  }
+
+  double train_phase(EpochData& data, Phase phase) override {
+    double sum = 0;
+    int steps = 0;
+    for (const auto& [x1, x2] : data.batches()) sum += phase_step(x1, x2, phase == Phase::E), ++steps;
+    return sum / steps;
+  }
+
+  torch::nn::Module& module(const std::string& name) override {
+    if (name == "f") return *f_;
+    if (name == "g") return *g_;
+    if (name == "predictor_f" && cfg_.predictor) return *qf_;
+    if (name == "predictor_g" && cfg_.predictor) return *qg_;
+    no_module(name);
   }
 
   std::vector<std::string> encoder_names() const override { return {"f", "g"}; }

@@ -34,6 +34,11 @@ class SimSiam : public MethodBase {
   }
 
   std::vector<std::string> encoder_names() const override { return {"f"}; }
+  torch::nn::Module& module(const std::string& name) override {
+    if (name == "f") return *f_;
+    if (name == "predictor" && cfg_.predictor) return *pred_;
+    no_module(name);
+  }
   torch::Tensor embed(const std::string&, const torch::Tensor& x) override { return f_->forward(x); }
 
   // No persistent target: branch B is the encoder as it was at the end of

@@ -65,7 +65,8 @@ class Database {
   enum class Mode { ReadWrite, ReadOnly };
   // Opens (creating the file and its folder in ReadWrite mode) and migrates
   // the schema. Throws StorageError naming the file and the problem.
-  explicit Database(const std::string& path, Mode mode = Mode::ReadWrite);
+  // A writer holding the file waits up to busy_timeout_ms before giving up.
+  explicit Database(const std::string& path, Mode mode = Mode::ReadWrite, int busy_timeout_ms = 10000);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

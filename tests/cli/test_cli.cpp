@@ -1,0 +1,266 @@
+// The CLI as a user drives it: exit codes, messages, and what lands in the
+// database (and what does not, on bad input).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "ssrl/storage/database.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("ssrl-cli-test-" + std::to_string(getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    db_ = (dir_ / "w.db").string();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs the binary with --db first; captures both streams and the exit code.
+  Result run(std::vector<std::string> args, const std::string& db = "") const {
+    std::vector<std::string> argv = {WB_CLI, "--db", db.empty() ? db_ : db};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const auto out = dir_ / "stdout", err = dir_ / "stderr";
+    const pid_t pid = fork();
+    if (pid == 0) {
+      freopen(out.c_str(), "w", stdout);
+      freopen(err.c_str(), "w", stderr);
+      std::vector<char*> cargs;
+      for (auto& a : argv) cargs.push_back(const_cast<char*>(a.c_str()));
+      cargs.push_back(nullptr);
+      execv(cargs[0], cargs.data());
+      _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    Result r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = slurp(out);
+    r.err = slurp(err);
+    return r;
+  }
+
+  std::size_t run_count() const {
+    if (!fs::exists(db_)) return 0;
+    ssrl::storage::Database db(db_, ssrl::storage::Database::Mode::ReadOnly);
+    return db.list_runs().size();
+  }
+
+  fs::path dir_;
+  std::string db_;
+};
+
+// Small and fast: 40 points per cluster, batches of 50.
+const std::vector<std::string> kSmall = {"--set", "points_per_cluster=40", "--batch-size", "50"};
+
+std::vector<std::string> with_small(std::vector<std::string> args) {
+  args.insert(args.end(), kSmall.begin(), kSmall.end());
+  return args;
+}
+
+TEST_F(Cli, UnknownMethodIsUsageErrorNamingTheChoicesAndStoresNothing) {
+  const auto r = run({"run", "--method", "simsam", "--epochs", "2"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("method: unknown method 'simsam'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("barlow-twins"), std::string::npos);
+  EXPECT_EQ(run_count(), 0u);
+}
+
+TEST_F(Cli, NegativeLearningRateIsRefusedBeforeARunExists) {
+  const auto r = run({"run", "--method", "jmi", "--lr", "-0.1"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("lr: must be a number > 0"), std::string::npos) << r.err;
+  EXPECT_EQ(run_count(), 0u);
+}
+
+TEST_F(Cli, SettingsAMethodDoesNotHaveAreRefused) {
+  auto r = run({"run", "--method", "byol", "--temperature", "0.2"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("temperature"), std::string::npos);
+  r = run({"run", "--method", "simclr", "--marginal", "off"});
+  EXPECT_EQ(r.code, 2);
+  r = run({"run", "--method", "jmi", "--set", "colour=blue"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("colour: unknown setting"), std::string::npos) << r.err;
+  r = run({"run", "--method", "jmi", "--marginal", "perhaps"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("marginal: expects on or off"), std::string::npos) << r.err;
+  EXPECT_EQ(run_count(), 0u);
+}
+
+TEST_F(Cli, MissingAndBrokenConfigFilesAreNamed) {
+  auto r = run({"run", "--config", (dir_ / "nope.json").string()});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("cannot read config file"), std::string::npos) << r.err;
+  std::ofstream(dir_ / "bad.json") << "{\"method\": \"jmi\", \"epochs\": ";
+  r = run({"run", "--config", (dir_ / "bad.json").string()});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("not valid JSON"), std::string::npos) << r.err;
+  std::ofstream(dir_ / "types.json") << R"({"method": "jmi", "epochs": "ten"})";
+  r = run({"run", "--config", (dir_ / "types.json").string()});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("epochs: expects an integer"), std::string::npos) << r.err;
+  EXPECT_EQ(run_count(), 0u);
+}
+
+TEST_F(Cli, ADatabaseThatIsNotOursFailsWithoutTouchingIt) {
+  const auto file = (dir_ / "thesis.txt").string();
+  std::ofstream(file) << std::string(3000, 'q');
+  const auto before = slurp(file);
+  const auto r = run(with_small({"run", "--method", "jmi", "--epochs", "1"}), file);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("not an SSRL Workbench database"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(file), before);
+}
+
+TEST_F(Cli, RunShowAndRunsSpeakJson) {
+  const auto r = run(with_small({"run", "--method", "sdmi", "--epochs", "3", "--seed", "5", "--name", "mine"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("finished"), std::string::npos);
+  EXPECT_NE(r.out.find("encoder g"), std::string::npos);
+
+  const auto runs = run({"runs", "--format", "json"});
+  ASSERT_EQ(runs.code, 0);
+  const auto list = json::parse(runs.out);
+  ASSERT_EQ(list.size(), 1u);
+  for (const char* key : {"id", "name", "method", "dataset", "status", "seed"}) EXPECT_TRUE(list[0].contains(key)) << key;
+  EXPECT_EQ(list[0]["name"], "mine");
+  EXPECT_EQ(list[0]["seed"], 5);
+  EXPECT_EQ(list[0]["status"], "finished");
+
+  const auto show = run({"show", "mine", "--format", "json"});
+  ASSERT_EQ(show.code, 0) << show.err;
+  const auto j = json::parse(show.out);
+  for (const char* key : {"id", "name", "method", "status", "config", "epochs", "final"}) EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_EQ(j["config"]["marginal"], true);
+  EXPECT_EQ(j["config"]["seed"], 5);
+  ASSERT_EQ(j["epochs"].size(), 3u);
+  const auto& e = j["epochs"][2];
+  EXPECT_EQ(e["epoch"], 3);
+  for (const char* key : {"loss", "embedding_std", "effective_rank"}) EXPECT_TRUE(e[key].is_number()) << key;
+  for (const char* key : {"cos_dv", "infonce", "jsd"}) EXPECT_TRUE(e["mi"][key].is_number()) << key;
+  for (const char* enc : {"f", "g"}) {
+    const auto& f = j["final"]["encoders"][enc];
+    for (const char* key : {"nn_gap_mean", "nn_gap_min", "nn_gap_max", "nn_gap_sd"}) EXPECT_TRUE(f[key].is_number());
+    EXPECT_EQ(f["centres"].size(), 5u);
+  }
+  // The stored config replays as a config file.
+  std::ofstream(dir_ / "again.json") << j["config"].dump();
+  const auto again = run({"run", "--config", (dir_ / "again.json").string(), "--epochs", "1"});
+  EXPECT_EQ(again.code, 0) << again.err;
+}
+
+TEST_F(Cli, SimSiamFirstEpochMiIsNull) {
+  ASSERT_EQ(run(with_small({"run", "--method", "simsiam", "--epochs", "2"})).code, 0);
+  const auto j = json::parse(run({"show", "1", "--format", "json"}).out);
+  EXPECT_TRUE(j["epochs"][0]["mi"]["cos_dv"].is_null());
+  EXPECT_TRUE(j["epochs"][0]["mi"]["jsd"].is_null());
+  EXPECT_TRUE(j["epochs"][1]["mi"]["cos_dv"].is_number());
+  EXPECT_FALSE(j["final"]["encoders"].contains("g"));
+}
+
+TEST_F(Cli, ReproduceExportAndUnknownRun) {
+  const auto r = run({"reproduce", "gaussian", "--methods", "jmi,sdmi-nodv", "--seeds", "0,1", "--set", "epochs=2",
+                      "--set", "points_per_cluster=40", "--set", "batch_size=50", "--jobs", "2"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("optimum"), std::string::npos);
+  EXPECT_NE(r.out.find("triangular bipyramid"), std::string::npos);
+  EXPECT_EQ(run_count(), 4u);
+  for (const char* fmt : {"csv", "markdown", "latex"}) {
+    const auto e = run({"export", "table", "--latest", "--format", fmt});
+    EXPECT_EQ(e.code, 0) << fmt << e.err;
+    EXPECT_NE(e.out.find("sdmi-nodv"), std::string::npos) << fmt;
+  }
+  const auto file = run({"export", "table", "--format", "csv", "--out", (dir_ / "t.csv").string()});
+  EXPECT_EQ(file.code, 0);
+  EXPECT_NE(slurp(dir_ / "t.csv").find("jmi,JMI"), std::string::npos);
+  EXPECT_EQ(run({"export", "table", "--format", "xlsx"}).code, 2);
+  EXPECT_EQ(run({"show", "999"}).code, 2);
+  EXPECT_EQ(run({"reproduce", "gaussian", "--methods", "nope"}).code, 2);
+  EXPECT_EQ(run({"reproduce", "gaussian", "--set", "bt_lambda=-1", "--methods", "barlow-twins"}).code, 2);
+  EXPECT_EQ(run_count(), 4u);
+}
+
+TEST_F(Cli, MethodsListsEveryMethodAndVariant) {
+  const auto r = run({"methods", "--format", "json"});
+  ASSERT_EQ(r.code, 0);
+  const auto j = json::parse(r.out);
+  std::vector<std::string> names;
+  for (const auto& m : j) names.push_back(m["name"]);
+  for (const char* n : {"sdmi", "jmi", "simsiam", "byol", "mocov3", "simclr", "barlow-twins", "vicreg", "taylor-dv",
+                        "sdmi-nodv", "sdmi-nodv-pred", "simsiam-nopred", "simsiam-sdmi"})
+    EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
+  EXPECT_EQ(j[0]["paradigm"], "SDMI");
+  EXPECT_TRUE(j[0]["defaults"].contains("temperature"));
+}
+
+TEST_F(Cli, UsageErrorsExitWithTwo) {
+  EXPECT_EQ(run({"frobnicate"}).code, 2);
+  EXPECT_EQ(run({"run", "--epochs"}).code, 2);
+  EXPECT_EQ(run({"--help"}).code, 0);
+}
+
+// Ctrl-C stops after the current epoch; the run is stored as interrupted.
+TEST_F(Cli, InterruptStoresTheRunAsInterrupted) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    freopen("/dev/null", "w", stdout);
+    freopen("/dev/null", "w", stderr);
+    execl(WB_CLI, WB_CLI, "--db", db_.c_str(), "run", "--method", "jmi", "--epochs", "100000", "--set",
+          "points_per_cluster=40", "--batch-size", "50", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int done = 0;
+  for (int i = 0; i < 600 && done < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    try {
+      if (fs::exists(db_)) {
+        ssrl::storage::Database db(db_, ssrl::storage::Database::Mode::ReadOnly);
+        const auto rows = db.list_runs();
+        if (!rows.empty()) done = rows[0].epochs_done;
+      }
+    } catch (...) {
+    }
+  }
+  ASSERT_GE(done, 3);
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 130);
+  ssrl::storage::Database db(db_, ssrl::storage::Database::Mode::ReadOnly);
+  const auto rows = db.list_runs();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].status, "interrupted");
+  EXPECT_GE(rows[0].epochs_done, done);
+  EXPECT_EQ(rows[0].finals.size(), 1u);
+}
+
+}  // namespace

@@ -1,0 +1,144 @@
+// Config assembly and validation: every mistake names its field.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "ssrl/config.hpp"
+#include "ssrl/errors.hpp"
+#include "ssrl/methods.hpp"
+
+namespace ssrl {
+namespace {
+
+template <class Fn>
+std::string config_error(Fn&& fn, std::string* field = nullptr) {
+  try {
+    fn();
+  } catch (const ConfigError& e) {
+    if (field != nullptr) *field = e.field();
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Config, MethodNamesAreThoseUsersType) {
+  const std::vector<std::string> expected = {"sdmi",   "jmi",          "simsiam",   "byol",      "mocov3",
+                                             "simclr", "barlow-twins", "vicreg",    "taylor-dv", "sdmi-nodv",
+                                             "sdmi-nodv-pred", "simsiam-nopred", "simsiam-sdmi"};
+  EXPECT_EQ(method_names(), expected);
+  EXPECT_EQ(find_method("sdmi").paradigm, Paradigm::SDMI);
+  EXPECT_EQ(find_method("simclr").paradigm, Paradigm::JMI);
+  EXPECT_EQ(find_method("sdmi").encoders, (std::vector<std::string>{"f", "g"}));
+  EXPECT_EQ(find_method("sdmi-nodv").base, "sdmi");
+}
+
+TEST(Config, UnknownMethodListsTheAcceptedOnes) {
+  std::string field;
+  const auto msg = config_error([] { ConfigBuilder b("simsam"); }, &field);
+  EXPECT_EQ(field, "method");
+  EXPECT_NE(msg.find("simsam"), std::string::npos);
+  EXPECT_NE(msg.find("simsiam-sdmi"), std::string::npos);
+}
+
+TEST(Config, RangesAreCheckedAndNamed) {
+  std::string field;
+  ConfigBuilder b("jmi");
+  b.set("lr", "-0.1");
+  EXPECT_NE(config_error([&] { b.build(); }, &field).find("must be a number > 0"), std::string::npos);
+  EXPECT_EQ(field, "lr");
+  ConfigBuilder c("jmi");
+  EXPECT_NE(config_error([&] { c.set("epochs", "ten"); }, &field).find("integer"), std::string::npos);
+  EXPECT_EQ(field, "epochs");
+  ConfigBuilder d("jmi");
+  d.set("batch_size", "1");
+  EXPECT_NE(config_error([&] { d.build(); }, &field).find("at least 2"), std::string::npos);
+  ConfigBuilder e("jmi");
+  e.set("batch_size", "99999");
+  EXPECT_NE(config_error([&] { e.build(); }, &field).find("larger than the training set"), std::string::npos);
+  ConfigBuilder g("jmi");
+  g.set("device", "tpu");
+  EXPECT_NE(config_error([&] { g.build(); }, &field).find("auto, cpu, cuda, cuda:N"), std::string::npos);
+  ConfigBuilder h("jmi");
+  EXPECT_NE(config_error([&] { h.set("temperature", "nan"); }, &field).find("finite"), std::string::npos);
+  ConfigBuilder i("jmi");
+  EXPECT_NE(config_error([&] { i.set("marginal", "maybe"); }).find("on or off"), std::string::npos);
+}
+
+TEST(Config, UnknownKeysAndKeysTheMethodDoesNotUseAreRefused) {
+  std::string field;
+  ConfigBuilder b("jmi");
+  EXPECT_NE(config_error([&] { b.set("learning_rate", "0.1"); }, &field).find("accepted:"), std::string::npos);
+  EXPECT_EQ(field, "learning_rate");
+  ConfigBuilder c("byol");
+  c.set("temperature", "0.2");
+  const auto msg = config_error([&] { c.build(); }, &field);
+  EXPECT_EQ(field, "temperature");
+  EXPECT_NE(msg.find("not a setting of method byol"), std::string::npos);
+  ConfigBuilder d("simclr");
+  d.set("marginal", "off");
+  EXPECT_EQ(config_error([&] { d.build(); }, &field).empty(), false);
+  EXPECT_EQ(field, "marginal");
+}
+
+TEST(Config, VariantsFixTheirAblations) {
+  const RunConfig nodv = ConfigBuilder("sdmi-nodv").build();
+  EXPECT_FALSE(nodv.marginal);
+  EXPECT_FALSE(nodv.predictor);
+  const RunConfig pred = ConfigBuilder("sdmi-nodv-pred").build();
+  EXPECT_FALSE(pred.marginal);
+  EXPECT_TRUE(pred.predictor);
+  const RunConfig ss = ConfigBuilder("simsiam-sdmi").build();
+  EXPECT_EQ(ss.loss, "cos-dv");
+  EXPECT_FALSE(ss.predictor);
+  EXPECT_TRUE(ConfigBuilder("simsiam").build().predictor);
+  EXPECT_FALSE(ConfigBuilder("simsiam-nopred").build().predictor);
+  std::string field;
+  ConfigBuilder b("sdmi-nodv");
+  b.set("marginal", "on");
+  EXPECT_NE(config_error([&] { b.build(); }, &field).find("use method sdmi"), std::string::npos);
+  EXPECT_EQ(field, "marginal");
+  ConfigBuilder ok("sdmi-nodv");
+  ok.set("marginal", "off");  // the same value is fine
+  EXPECT_NO_THROW(ok.build());
+}
+
+TEST(Config, MarginalOnSimSiamNeedsTheCosDvLoss) {
+  ConfigBuilder b("simsiam");
+  b.set("marginal", "off");
+  std::string field;
+  EXPECT_NE(config_error([&] { b.build(); }, &field).find("loss=cos-dv"), std::string::npos);
+  ConfigBuilder c("simsiam-sdmi");
+  c.set("marginal", "off");
+  EXPECT_FALSE(c.build().marginal);
+}
+
+TEST(Config, StoredJsonRoundTripsThroughAConfigFile) {
+  ConfigBuilder b("sdmi");
+  b.set("lr", "0.25");
+  b.set("alternation", "batch");
+  b.set("seed", "42");
+  const RunConfig cfg = b.build();
+  const nlohmann::json j = to_json(cfg);
+  EXPECT_EQ(j["base_method"], "sdmi");
+  EXPECT_EQ(j["alternation"], "batch");
+  EXPECT_FALSE(j.contains("bt_lambda"));  // only the method's own settings
+  ConfigBuilder again(method_in_json(j));
+  again.merge_json(j, "stored.json");
+  const RunConfig back = again.build();
+  EXPECT_EQ(to_json(back), j);
+  EXPECT_EQ(back.seed, 42);
+  EXPECT_DOUBLE_EQ(back.lr, 0.25);
+}
+
+TEST(Config, ConfigFileWithWrongTypesNamesTheField) {
+  ConfigBuilder b("jmi");
+  std::string field;
+  EXPECT_NE(config_error([&] { b.merge_json(nlohmann::json{{"epochs", "many"}}, "x.json"); }, &field).find("integer"),
+            std::string::npos);
+  EXPECT_EQ(field, "epochs");
+  EXPECT_NE(config_error([&] { b.merge_json(nlohmann::json{{"colour", 1}}, "x.json"); }, &field).find("x.json"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace ssrl

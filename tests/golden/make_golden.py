@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""Independent reference values for the loss and MI tests.
+
+Plain Python (math, random, json) and nothing else: no torch, no numpy, so the
+numbers do not come from the code under test. Every formula is written from
+SPEC §1, §4 and §8 directly, pair by pair. Regenerate with
+
+    python3 tests/golden/make_golden.py > tests/golden/golden.json
+"""
+import json
+import math
+import random
+
+
+def norm(v):
+    n = math.sqrt(sum(x * x for x in v))
+    return [x / n for x in v]
+
+
+def dot(u, v):
+    return sum(x * y for x, y in zip(u, v))
+
+
+def cos(u, v):
+    return dot(norm(u), norm(v))
+
+
+def logsumexp(xs):
+    m = max(xs)
+    return m + math.log(sum(math.exp(x - m) for x in xs))
+
+
+def softplus(x):
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def sim(za, zb, t):
+    return [[cos(a, b) / t for b in zb] for a in za]
+
+
+def cos_dv(za, zb, t, marginal):
+    s = sim(za, zb, t)
+    n = len(za)
+    joint = sum(s[i][i] for i in range(n)) / n
+    if not marginal:
+        return -joint
+    off = [s[i][j] for i in range(n) for j in range(n) if i != j]
+    return -(joint - (logsumexp(off) - math.log(n * (n - 1))))
+
+
+def neg_cosine(p, z):
+    return -sum(cos(a, b) for a, b in zip(p, z)) / len(p)
+
+
+def byol(p, z):
+    return sum(2 - 2 * cos(a, b) for a, b in zip(p, z)) / len(p)
+
+
+def mocov3(q, k, t):
+    s = sim(q, k, t)
+    n = len(q)
+    ce = sum(logsumexp(s[i]) - s[i][i] for i in range(n)) / n
+    return ce * 2 * t
+
+
+def nt_xent(z1, z2, t):
+    z = z1 + z2
+    n = len(z1)
+    total = 0.0
+    for i in range(2 * n):
+        pos = (i + n) % (2 * n)
+        logits = [cos(z[i], z[j]) / t for j in range(2 * n) if j != i]
+        total += logsumexp(logits) - cos(z[i], z[pos]) / t
+    return total / (2 * n)
+
+
+def standardise(z, eps):
+    n, d = len(z), len(z[0])
+    out = [[0.0] * d for _ in range(n)]
+    for k in range(d):
+        col = [row[k] for row in z]
+        mean = sum(col) / n
+        var = sum((x - mean) ** 2 for x in col) / n  # biased
+        for i in range(n):
+            out[i][k] = (z[i][k] - mean) / math.sqrt(var + eps)
+    return out
+
+
+def barlow_twins(z1, z2, lam, eps=1e-5):
+    a, b = standardise(z1, eps), standardise(z2, eps)
+    n, d = len(z1), len(z1[0])
+    c = [[sum(a[i][p] * b[i][q] for i in range(n)) / n for q in range(d)] for p in range(d)]
+    on = sum((1 - c[p][p]) ** 2 for p in range(d))
+    off = sum(c[p][q] ** 2 for p in range(d) for q in range(d) if p != q)
+    return on + lam * off
+
+
+def vicreg(z1, z2, ws, wv, wc):
+    n, d = len(z1), len(z1[0])
+    inv = sum((z1[i][k] - z2[i][k]) ** 2 for i in range(n) for k in range(d)) / (n * d)
+
+    def var_term(z):
+        total = 0.0
+        for k in range(d):
+            col = [row[k] for row in z]
+            mean = sum(col) / n
+            var = sum((x - mean) ** 2 for x in col) / (n - 1)  # unbiased
+            total += max(0.0, 1 - math.sqrt(var + 1e-4))
+        return total / d
+
+    def cov_term(z):
+        means = [sum(row[k] for row in z) / n for k in range(d)]
+        total = 0.0
+        for p in range(d):
+            for q in range(d):
+                if p == q:
+                    continue
+                c = sum((z[i][p] - means[p]) * (z[i][q] - means[q]) for i in range(n)) / (n - 1)
+                total += c * c
+        return total / d
+
+    v = 0.5 * var_term(z1) + 0.5 * var_term(z2)
+    c = cov_term(z1) + cov_term(z2)
+    return ws * inv + wv * v + wc * c
+
+
+def taylor_dv(za, zb, t, lam):
+    s = sim(za, zb, t)
+    n = len(za)
+    joint = sum(s[i][i] for i in range(n)) / n
+    off = [s[i][j] for i in range(n) for j in range(n) if i != j]
+    mean = sum(off) / len(off)
+    var = sum((x - mean) ** 2 for x in off) / len(off)
+    return -joint + mean + lam * var
+
+
+def mi(za, zb, t):
+    s = sim(za, zb, t)
+    n = len(za)
+    diag = [s[i][i] for i in range(n)]
+    off = [s[i][j] for i in range(n) for j in range(n) if i != j]
+    cos_dv_est = sum(diag) / n - (logsumexp(off) - math.log(n * (n - 1)))
+    infonce = sum(diag[i] - (logsumexp(s[i]) - math.log(n)) for i in range(n)) / n
+    jsd = sum(-softplus(-x) for x in diag) / n - sum(softplus(x) for x in off) / len(off)
+    return {"cos_dv": cos_dv_est, "infonce": infonce, "jsd": jsd}
+
+
+def embedding_std(z):
+    u = [norm(r) for r in z]
+    n, d = len(u), len(u[0])
+    total = 0.0
+    for k in range(d):
+        col = [r[k] for r in u]
+        mean = sum(col) / n
+        total += math.sqrt(sum((x - mean) ** 2 for x in col) / n)
+    return total / d
+
+
+def case(name, za, zb, with_slow=True):
+    e = {}
+    for t in (0.1, 0.5, 1.0):
+        e[f"cos_dv_t{t}"] = cos_dv(za, zb, t, True)
+        e[f"cos_dv_nomarg_t{t}"] = cos_dv(za, zb, t, False)
+        e[f"mi_t{t}"] = mi(za, zb, t)
+    e["neg_cosine"] = neg_cosine(za, zb)
+    e["byol"] = byol(za, zb)
+    e["mocov3_t0.2"] = mocov3(za, zb, 0.2)
+    e["mocov3_t1.0"] = mocov3(za, zb, 1.0)
+    e["taylor_dv_t0.1_l0.5"] = taylor_dv(za, zb, 0.1, 0.5)
+    e["taylor_dv_t1.0_l0.3"] = taylor_dv(za, zb, 1.0, 0.3)
+    if with_slow:
+        e["nt_xent_t0.5"] = nt_xent(za, zb, 0.5)
+        e["nt_xent_t0.1"] = nt_xent(za, zb, 0.1)
+        e["barlow_twins_l0.005"] = barlow_twins(za, zb, 0.005)
+        e["barlow_twins_l0.0051"] = barlow_twins(za, zb, 0.0051)
+        e["vicreg_25_25_1"] = vicreg(za, zb, 25, 25, 1)
+        e["embedding_std_a"] = embedding_std(za)
+    return {"name": name, "za": za, "zb": zb, "expect": e}
+
+
+def main():
+    small_a = [[1.0, 0.2, -0.5], [0.3, -1.1, 0.8], [-0.7, 0.4, 0.9], [0.05, 0.6, -1.2]]
+    small_b = [[0.9, 0.1, -0.3], [0.2, -0.9, 1.0], [-0.4, 0.7, 0.6], [0.5, 0.3, -1.0]]
+    rng = random.Random(20261129)
+    # N = 300 > 256 exercises the kernels' column blocks and a diagonal that
+    # crosses a block boundary.
+    big_a = [[rng.gauss(0, 1) for _ in range(3)] for _ in range(300)]
+    big_b = [[x + 0.3 * rng.gauss(0, 1) for x in row] for row in big_a]
+    cases = [case("small", small_a, small_b), case("n300", big_a, big_b, with_slow=False)]
+    print(json.dumps({"generator": "tests/golden/make_golden.py", "cases": cases}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

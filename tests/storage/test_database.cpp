@@ -1,0 +1,295 @@
+// The run database: round trip, crash safety, and refusal of bad files.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "ssrl/errors.hpp"
+#include "ssrl/storage/database.hpp"
+#include "ssrl/storage/recorder.hpp"
+
+namespace ssrl::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+class DbTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("ssrl-db-test-" + std::to_string(getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string path(const std::string& name = "w.db") const { return (dir_ / name).string(); }
+  fs::path dir_;
+};
+
+NewRun sample_run(const std::string& name = "r") {
+  NewRun r;
+  r.name = name;
+  r.method = "sdmi-nodv";
+  r.base_method = "sdmi";
+  r.paradigm = "SDMI";
+  r.dataset = "gaussian";
+  r.config_json = R"({"method":"sdmi-nodv","epochs":3,"batch_size":500,"clusters":5})";
+  r.seed = 4;
+  r.epochs_planned = 3;
+  r.tag = "t1";
+  r.program_version = "test";
+  return r;
+}
+
+EpochRecord sample_epoch(int epoch) {
+  EpochRecord e;
+  e.epoch = epoch;
+  e.loss = -1.0 - epoch;
+  e.loss_e = -1.5;
+  e.loss_m = -0.5;
+  if (epoch > 1) e.mi.cos_dv = 0.1 * epoch;  // epoch 1: undefined, stored as NULL
+  e.mi.infonce = 0.2;
+  e.mi.jsd = -1.1;
+  e.embedding_std = 0.5;
+  e.effective_rank = 2.5;
+  e.lr = 0.4;
+  e.seconds = 0.01;
+  e.centres = {{"f", {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {-1, 0, 0}, {0, -1, 0}}},
+               {"g", {{0, 0, 1}, {0, 1, 0}, {1, 0, 0}, {0, 0, -1}, {0, -1, 0}}}};
+  return e;
+}
+
+TEST_F(DbTest, RunRoundTripsWithNullsCentresAndFinals) {
+  std::int64_t id = 0;
+  {
+    Database db(path());
+    EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
+    id = db.create_run(sample_run());
+    RunRecorder rec(db, id);
+    rec.on_start({"cpu", {"f", "g"}, 3});
+    for (int e = 1; e <= 3; ++e) rec.on_epoch(sample_epoch(e));
+    RunOutcome out;
+    out.status = RunStatus::Finished;
+    out.finals = {{"f", {90, 80, 100, 5}, {}}, {"g", {70, 60, 75, 4}, {}}};
+    rec.on_finish(out);
+  }
+  Database db(path(), Database::Mode::ReadOnly);
+  const auto d = db.load_run(std::to_string(id));
+  ASSERT_TRUE(d.has_value());
+  EXPECT_EQ(d->run.method, "sdmi-nodv");
+  EXPECT_EQ(d->run.status, "finished");
+  EXPECT_EQ(d->run.device, "cpu");
+  EXPECT_EQ(d->run.epochs_done, 3);
+  EXPECT_EQ(d->run.seed, 4);
+  EXPECT_FALSE(d->run.started_at.empty());
+  EXPECT_FALSE(d->run.finished_at.empty());
+  ASSERT_EQ(d->epochs.size(), 3u);
+  EXPECT_FALSE(d->epochs[0].mi.cos_dv.has_value());
+  EXPECT_DOUBLE_EQ(*d->epochs[2].mi.cos_dv, 0.1 * 3);
+  EXPECT_DOUBLE_EQ(*d->epochs[1].loss_e, -1.5);
+  ASSERT_EQ(d->epochs[1].centres.size(), 2u);
+  EXPECT_EQ(d->epochs[1].centres[1].encoder, "g");
+  EXPECT_DOUBLE_EQ(d->epochs[1].centres[1].centres[3].z, -1.0);
+  ASSERT_EQ(d->finals.size(), 2u);
+  EXPECT_DOUBLE_EQ(d->finals[0].separation.min, 80);
+  EXPECT_EQ(d->finals[1].centres.size(), 5u);  // the last epoch's centres
+  EXPECT_EQ(d->run.last_mi.cos_dv, 0.1 * 3);
+  // By name, and filters.
+  EXPECT_TRUE(db.load_run("r").has_value());
+  EXPECT_FALSE(db.load_run("nope").has_value());
+  RunFilter f;
+  f.method = "sdmi-nodv";
+  EXPECT_EQ(db.list_runs(f).size(), 1u);
+  f.method = "jmi";
+  EXPECT_TRUE(db.list_runs(f).empty());
+  EXPECT_EQ(db.latest_tag("t"), "t1");
+}
+
+TEST_F(DbTest, DuplicateEpochRollsBackItsTransactionAndKeepsTheRest) {
+  Database db(path());
+  const auto id = db.create_run(sample_run());
+  db.append_epoch(id, sample_epoch(1));
+  EXPECT_THROW(db.append_epoch(id, sample_epoch(1)), StorageError);
+  EXPECT_EQ(db.load_epochs(id, true).size(), 1u);
+  EXPECT_EQ(db.load_epochs(id, true)[0].centres[0].centres.size(), 5u);
+}
+
+// A writer killed mid-run leaves a readable database with every committed
+// epoch; the run it left 'running' is then marked interrupted.
+TEST_F(DbTest, KilledWriterLeavesAReadableDatabase) {
+  const std::string file = path();
+  { Database db(file); }
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    try {
+      Database db(file);
+      const auto id = db.create_run(sample_run("killed"));
+      db.mark_running(id, "cpu");
+      for (int e = 1; e < 1000000; ++e) db.append_epoch(id, sample_epoch(e));
+    } catch (...) {
+    }
+    _exit(0);
+  }
+  // Wait until some epochs are committed, then kill without warning.
+  std::int64_t seen = 0;
+  for (int i = 0; i < 400 && seen < 20; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    try {
+      Database db(file, Database::Mode::ReadOnly);
+      const auto rows = db.list_runs();
+      if (!rows.empty()) seen = rows[0].epochs_done;
+    } catch (const StorageError&) {
+    }
+  }
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  ASSERT_GE(seen, 20);
+
+  Database db(file);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db.handle(), "PRAGMA integrity_check", -1, &st, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "ok");
+  sqlite3_finalize(st);
+  const auto rows = db.list_runs();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_GE(rows[0].epochs_done, seen);
+  // Every stored epoch is whole: its centres arrived with it.
+  for (const auto& e : db.load_epochs(rows[0].id, true)) ASSERT_EQ(e.centres.size(), 2u) << e.epoch;
+  EXPECT_EQ(rows[0].status, "running");
+  EXPECT_EQ(db.mark_abandoned_runs(), 1);
+  const auto after = db.list_runs();
+  EXPECT_EQ(after[0].status, "interrupted");
+  EXPECT_NE(after[0].message.find("ended before it finished"), std::string::npos);
+}
+
+TEST_F(DbTest, AFileThatIsNotADatabaseIsRefusedAndLeftAlone) {
+  const std::string file = path("notes.db");
+  {
+    std::ofstream out(file);
+    out << "these are my notes, not a database\n" << std::string(5000, 'x');
+  }
+  const auto size = fs::file_size(file);
+  try {
+    Database db(file);
+    FAIL() << "opened a text file";
+  } catch (const StorageError& e) {
+    EXPECT_NE(std::string(e.what()).find("not an SSRL Workbench database"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(file), std::string::npos);
+  }
+  EXPECT_EQ(fs::file_size(file), size);
+}
+
+TEST_F(DbTest, AForeignSqliteDatabaseIsRefusedAndLeftAlone) {
+  const std::string file = path("other.db");
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
+  sqlite3_exec(raw, "CREATE TABLE accounts(x); INSERT INTO accounts VALUES (1);", nullptr, nullptr, nullptr);
+  sqlite3_close(raw);
+  EXPECT_THROW(Database db(file), StorageError);
+  ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  sqlite3_prepare_v2(raw, "SELECT COUNT(*) FROM sqlite_schema", -1, &st, nullptr);
+  sqlite3_step(st);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 1);  // nothing added
+  sqlite3_finalize(st);
+  sqlite3_close(raw);
+}
+
+TEST_F(DbTest, DamagedDatabaseFailsWithAClearMessage) {
+  const std::string file = path();
+  {
+    Database db(file);
+    for (int i = 0; i < 50; ++i) db.create_run(sample_run("r" + std::to_string(i)));
+  }
+  // Checkpoint the WAL into the main file, then scribble over its pages.
+  {
+    sqlite3* raw = nullptr;
+    sqlite3_open(file.c_str(), &raw);
+    sqlite3_exec(raw, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;", nullptr, nullptr, nullptr);
+    sqlite3_close(raw);
+  }
+  {
+    std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4096);
+    const std::string junk(8192, '\x5a');
+    f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+  }
+  try {
+    Database db(file);
+    db.list_runs();
+    FAIL() << "no error on a damaged database";
+  } catch (const StorageError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(file), std::string::npos) << msg;
+    EXPECT_NE(msg.find("damaged"), std::string::npos) << msg;
+  }
+}
+
+TEST_F(DbTest, NewerSchemaIsRefused) {
+  const std::string file = path();
+  { Database db(file); }
+  sqlite3* raw = nullptr;
+  sqlite3_open(file.c_str(), &raw);
+  sqlite3_exec(raw, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
+  sqlite3_close(raw);
+  try {
+    Database db(file);
+    FAIL();
+  } catch (const StorageError& e) {
+    EXPECT_NE(std::string(e.what()).find("newer"), std::string::npos);
+  }
+}
+
+TEST_F(DbTest, LockedDatabaseFailsWithAClearMessageAndKeepsData) {
+  const std::string file = path();
+  std::int64_t id = 0;
+  {
+    Database db(file);
+    id = db.create_run(sample_run());
+  }
+  sqlite3* holder = nullptr;
+  sqlite3_open(file.c_str(), &holder);
+  ASSERT_EQ(sqlite3_exec(holder, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  try {
+    Database db(file, Database::Mode::ReadWrite, 200);
+    db.append_epoch(id, sample_epoch(1));
+    FAIL() << "wrote through an exclusive lock";
+  } catch (const StorageError& e) {
+    EXPECT_NE(std::string(e.what()).find("locked"), std::string::npos) << e.what();
+  }
+  sqlite3_exec(holder, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(holder);
+  Database db(file);
+  EXPECT_EQ(db.list_runs().size(), 1u);
+}
+
+TEST_F(DbTest, ReadOnlyOpenOfAMissingFileDoesNotCreateIt) {
+  EXPECT_THROW(Database db(path("missing.db"), Database::Mode::ReadOnly), StorageError);
+  EXPECT_FALSE(fs::exists(path("missing.db")));
+}
+
+TEST(DefaultPath, FollowsXdgDataHome) {
+  const char* old = std::getenv("XDG_DATA_HOME");
+  const std::string saved = old ? old : "";
+  const char* old_home = std::getenv("HOME");
+  const std::string saved_home = old_home ? old_home : "";
+  setenv("XDG_DATA_HOME", "/tmp/xdg-test", 1);
+  EXPECT_EQ(Database::default_path(), "/tmp/xdg-test/ssrl-workbench/workbench.db");
+  unsetenv("XDG_DATA_HOME");
+  setenv("HOME", "/home/someone", 1);
+  EXPECT_EQ(Database::default_path(), "/home/someone/.local/share/ssrl-workbench/workbench.db");
+  if (!saved.empty()) setenv("XDG_DATA_HOME", saved.c_str(), 1);
+  setenv("HOME", saved_home.c_str(), 1);
+}
+
+}  // namespace
+}  // namespace ssrl::storage
