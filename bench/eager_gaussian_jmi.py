@@ -92,7 +92,7 @@ def main():
     v2 = val + 0.1 * torch.randn(val.shape, generator=g)
 
     f = encoder()
-    opt = torch.optim.SGD(f.parameters(), lr=0.5, momentum=0.9, weight_decay=1e-4)
+    opt = torch.optim.SGD(f.parameters(), lr=0.5, momentum=0.9, weight_decay=5e-4)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
     mi_fn = mi_dense if args.mi == "dense" else mi_blocks
     t0 = time.perf_counter()
