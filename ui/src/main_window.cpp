@@ -20,9 +20,8 @@
 namespace ssrl::ui {
 namespace {
 
-QTableWidgetItem* cell(const QString& text, const QVariant& sort = {}) {
+QTableWidgetItem* cell(const QString& text) {
   auto* item = new QTableWidgetItem(text);
-  if (sort.isValid()) item->setData(Qt::UserRole, sort);
   item->setFlags(item->flags() & ~Qt::ItemIsEditable);
   return item;
 }
@@ -50,6 +49,8 @@ MainWindow::MainWindow(std::string db_path, QWidget* parent) : QMainWindow(paren
   table_->setSortingEnabled(true);
   table_->horizontalHeader()->setStretchLastSection(true);
   table_->verticalHeader()->hide();
+  table_->setWordWrap(false);
+  table_->sortByColumn(0, Qt::AscendingOrder);
 
   chart_ = new viz::MiChartView;
   chart_->setMinimumSize(480, 320);
@@ -81,14 +82,18 @@ void MainWindow::reload() {
     table_->setRowCount(static_cast<int>(rows.size()));
     for (int i = 0; i < static_cast<int>(rows.size()); ++i) {
       const auto& r = rows[static_cast<std::size_t>(i)];
-      auto* id = cell(QString::number(r.id));
-      id->setData(Qt::DisplayRole, static_cast<qlonglong>(r.id));
+      auto* id = new QTableWidgetItem;
+      id->setData(Qt::DisplayRole, static_cast<qlonglong>(r.id));  // sorts as a number
+      id->setFlags(id->flags() & ~Qt::ItemIsEditable);
       table_->setItem(i, 0, id);
       table_->setItem(i, 1, cell(QString::fromStdString(r.name)));
       table_->setItem(i, 2, cell(QString::fromStdString(r.method)));
       table_->setItem(i, 3, cell(QString::fromStdString(r.paradigm)));
       table_->setItem(i, 4, cell(QString::fromStdString(r.status)));
-      table_->setItem(i, 5, cell(QString::number(r.seed)));
+      auto* seed = new QTableWidgetItem;
+      seed->setData(Qt::DisplayRole, static_cast<qlonglong>(r.seed));
+      seed->setFlags(seed->flags() & ~Qt::ItemIsEditable);
+      table_->setItem(i, 5, seed);
       table_->setItem(i, 6, cell(number(r.last_mi.cos_dv, 3)));
       table_->setItem(i, 7, cell(number(r.min_separation, 1)));
     }
@@ -97,6 +102,15 @@ void MainWindow::reload() {
     QMessageBox::warning(this, QStringLiteral("Database"), QString::fromUtf8(e.what()));
   }
   table_->setSortingEnabled(true);
+  table_->resizeColumnsToContents();
+  // Show the newest run's curves until the user picks others.
+  if (table_->rowCount() > 0 && table_->selectionModel()->selectedRows().isEmpty()) {
+    int newest = 0;
+    for (int i = 1; i < table_->rowCount(); ++i)
+      if (table_->item(i, 0)->data(Qt::DisplayRole).toLongLong() > table_->item(newest, 0)->data(Qt::DisplayRole).toLongLong())
+        newest = i;
+    table_->selectRow(newest);
+  }
   updateChart();
 }
 

@@ -34,9 +34,13 @@ void MiChartView::setCurves(const QString& title, const QString& y_label, const 
   y->setTitleText(y_label);
   c->addAxis(x, Qt::AlignBottom);
   c->addAxis(y, Qt::AlignLeft);
+  // Tableau-10: distinct under the usual colour-vision deficiencies.
+  static const QColor palette[] = {0x4e79a7, 0xf28e2b, 0xe15759, 0x76b7b2, 0x59a14f,
+                                   0xedc948, 0xb07aa1, 0xff9da7, 0x9c755f, 0xbab0ac};
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   int max_epoch = 1;
-  for (const auto& curve : curves) {
+  for (std::size_t ci = 0; ci < curves.size(); ++ci) {
+    const auto& curve = curves[ci];
     // A gap (undefined value) starts a new segment with the same name.
     QLineSeries* s = nullptr;
     bool first_segment = true;
@@ -48,7 +52,7 @@ void MiChartView::setCurves(const QString& title, const QString& y_label, const 
       if (s == nullptr) {
         s = new QLineSeries;
         s->setName(curve.label);
-        QPen pen = s->pen();
+        QPen pen(palette[ci % (sizeof palette / sizeof palette[0])]);
         pen.setWidthF(2.0);
         if (!curve.sdmi_family) pen.setStyle(Qt::DashLine);
         s->setPen(pen);
