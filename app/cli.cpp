@@ -56,11 +56,11 @@ std::string method_list() {
 
 }  // namespace
 
-int run_cli(int argc, char** argv, const GuiLauncher& gui) {
+int run_cli(int argc, char** argv, const GuiHooks& gui) {
   CLI::App app{"SSRL Workbench: train self-supervised methods and watch them maximise mutual information.",
                "ssrl-workbench"};
   app.set_version_flag("--version", std::string("ssrl-workbench ") + SSRL_VERSION + " (LibTorch " + torch_version() + ")");
-  app.require_subcommand(gui ? 0 : 1, 1);
+  app.require_subcommand(gui.open ? 0 : 1, 1);
   app.fallthrough();
   Global g;
   app.add_option("--db", g.db, "SQLite database (default: " + storage::Database::default_path() + ")");
@@ -146,8 +146,17 @@ int run_cli(int argc, char** argv, const GuiLauncher& gui) {
   bench->add_flag("!--no-dense", bench_req.dense, "skip the dense N x N references");
   bench->add_option("--format", bench_req.format, "text|json");
 
+  std::string bench_gui_method = "sdmi";
+  int bench_gui_epochs = 100, bench_gui_repeats = 2;
+  CLI::App* bench_gui = nullptr;
+  if (gui.bench) {
+    bench_gui = bench->add_subcommand("gui", "event-loop latency and training time with the window open vs headless");
+    bench_gui->add_option("--method", bench_gui_method, "method to train (default sdmi)");
+    bench_gui->add_option("--epochs", bench_gui_epochs, "epochs (default 100)");
+    bench_gui->add_option("--repeats", bench_gui_repeats, "repetitions of each mode (default 2)");
+  }
   CLI::App* gui_cmd = nullptr;
-  if (gui) gui_cmd = app.add_subcommand("gui", "open the desktop workbench (the default with no command)");
+  if (gui.open) gui_cmd = app.add_subcommand("gui", "open the desktop workbench (the default with no command)");
 
   try {
     app.parse(argc, argv);
@@ -162,7 +171,7 @@ int run_cli(int argc, char** argv, const GuiLauncher& gui) {
     return kUsage;
   }
 
-  if (app.get_subcommands().empty() || (gui_cmd != nullptr && gui_cmd->parsed())) return gui(g.db_path());
+  if (app.get_subcommands().empty() || (gui_cmd != nullptr && gui_cmd->parsed())) return gui.open(g.db_path());
   if (run->parsed()) {
     auto add = [&](const char* key, const std::string& v) {
       if (!v.empty()) run_req.settings.emplace_back(key, v);
@@ -195,6 +204,11 @@ int run_cli(int argc, char** argv, const GuiLauncher& gui) {
   if (exp_t->parsed()) {
     if (!exp_runs.empty()) exp_req.runs = parse_list(exp_runs, "runs");
     return cmd_export_table(g, exp_req);
+  }
+  if (bench_gui != nullptr && bench_gui->parsed()) {
+    find_method(bench_gui_method);
+    if (bench_gui_epochs < 1 || bench_gui_repeats < 1) throw ConfigError("epochs", "epochs and repeats must be at least 1");
+    return gui.bench(g.db_path(), bench_gui_method, bench_gui_epochs, bench_gui_repeats);
   }
   if (bench->parsed()) {
     bench_req.sizes = parse_list(bench_sizes, "sizes");

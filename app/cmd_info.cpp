@@ -165,8 +165,13 @@ int cmd_show(const Global& g, const std::string& run, const std::string& format)
   if (!db) throw StorageError("database '" + g.db_path() + "': no such file (no runs yet)");
   const auto d = db->load_run(run);
   if (!d) throw ConfigError("run", "no run with id or name '" + run + "' in " + g.db_path());
+  const auto log = db->load_log(d->run.id);
   if (format == "json") {
-    std::cout << run_detail_json(*d).dump(2) << "\n";
+    json j = run_detail_json(*d);
+    json lines = json::array();
+    for (const auto& l : log) lines.push_back({{"at", l.at}, {"level", l.level}, {"text", l.text}});
+    j["log"] = lines;
+    std::cout << j.dump(2) << "\n";
     return kOk;
   }
   const auto& r = d->run;
@@ -198,6 +203,8 @@ int cmd_show(const Global& g, const std::string& run, const std::string& format)
     for (std::size_t k = 0; k < f.centres.size(); ++k)
       std::printf("  centre %zu: (% .4f, % .4f, % .4f)\n", k + 1, f.centres[k].x, f.centres[k].y, f.centres[k].z);
   }
+  if (!log.empty()) std::cout << "\nlog\n";
+  for (const auto& l : log) std::cout << "  " << l.at << "  " << l.level << "  " << l.text << "\n";
   return kOk;
 }
 

@@ -13,9 +13,16 @@
 
 int main(int argc, char** argv) {
   ssrl::prepare_process(argc, argv);
-  ssrl::app::GuiLauncher gui;
+  ssrl::app::GuiHooks gui;
 #ifdef WB_WITH_GUI
-  gui = [argc, argv](const std::string& db_path) { return ssrl::ui::run_workbench(argc, argv, db_path); };
+  gui.open = [argc, argv](const std::string& db_path) { return ssrl::ui::run_workbench(argc, argv, db_path); };
+  gui.bench = [argc, argv](const std::string& db_path, const std::string& method, int epochs, int repeats) {
+    ssrl::ui::GuiBenchOptions opt;
+    opt.method = method;
+    opt.epochs = epochs;
+    opt.repeats = repeats;
+    return ssrl::ui::run_gui_benchmark(argc, argv, db_path, opt);
+  };
 #endif
   try {
     return ssrl::app::run_cli(argc, argv, gui);

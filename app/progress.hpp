@@ -62,6 +62,9 @@ class FanOut : public TrainObserver {
   void on_start(const RunStart& s) override {
     for (auto* t : targets_) t->on_start(s);
   }
+  void on_phase(int epoch, const std::string& phase) override {
+    for (auto* t : targets_) t->on_phase(epoch, phase);
+  }
   void on_epoch(const EpochRecord& r) override {
     for (auto* t : targets_) t->on_epoch(r);
   }

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <limits>
@@ -408,6 +409,55 @@ std::string method_in_json(const json& object) {
     return object["method"].get<std::string>();
   }
   return {};
+}
+
+std::vector<std::string> resource_dirs() {
+  namespace fs = std::filesystem;
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("SSRL_RESOURCE_DIR"); env != nullptr && *env != '\0') dirs.push_back(env);
+#ifdef SSRL_SOURCE_RESOURCE_DIR
+  dirs.push_back(SSRL_SOURCE_RESOURCE_DIR);
+#endif
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) dirs.push_back((exe.parent_path().parent_path() / "share" / "ssrl-workbench" / "resources").string());
+  std::vector<std::string> existing;
+  for (const auto& d : dirs)
+    if (fs::is_directory(d, ec) && std::find(existing.begin(), existing.end(), d) == existing.end()) existing.push_back(d);
+  return existing;
+}
+
+std::vector<std::string> list_presets() {
+  namespace fs = std::filesystem;
+  std::vector<std::string> out;
+  for (const auto& dir : resource_dirs()) {
+    const fs::path root = fs::path(dir) / "presets";
+    std::error_code ec;
+    if (!fs::is_directory(root, ec)) continue;
+    for (const auto& group : fs::directory_iterator(root, ec)) {
+      if (!group.is_directory()) continue;
+      for (const auto& file : fs::directory_iterator(group.path(), ec)) {
+        if (file.path().extension() != ".json") continue;
+        const std::string name = group.path().filename().string() + "/" + file.path().stem().string();
+        if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+      }
+    }
+    break;  // the first folder that has presets wins
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+json load_preset(const std::string& name) {
+  namespace fs = std::filesystem;
+  const auto names = list_presets();
+  if (std::find(names.begin(), names.end(), name) == names.end())
+    throw ConfigError("preset", "unknown preset '" + name + "' (accepted: " + join(names) + ")");
+  for (const auto& dir : resource_dirs()) {
+    const fs::path file = fs::path(dir) / "presets" / (name + ".json");
+    if (fs::exists(file)) return read_config_file(file.string());
+  }
+  throw ConfigError("preset", "preset '" + name + "' disappeared while reading it");
 }
 
 std::string batch_label(int batch_size) {

@@ -26,7 +26,8 @@ MethodBase::MethodBase(const MethodEnv& env)
       gen_(env.gen),
       input_dim_(env.input_dim),
       embed_dim_(env.embed_dim),
-      steps_total_(static_cast<std::int64_t>(env.cfg.epochs) * env.steps_per_epoch) {}
+      steps_total_(static_cast<std::int64_t>(env.cfg.epochs) * env.steps_per_epoch),
+      phase_(env.phase) {}
 
 MlpEncoder MethodBase::make_encoder() {
   MlpEncoder e(input_dim_, cfg_.hidden_dim, embed_dim_);

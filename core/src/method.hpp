@@ -24,6 +24,8 @@ struct MethodEnv {
   std::int64_t input_dim = 2;
   std::int64_t embed_dim = 3;
   int steps_per_epoch = 1;  // minibatches in one pass over the data
+  // Tells the trainer which part of the epoch is running (may be empty).
+  std::function<void(const std::string&)> phase = nullptr;
 };
 
 using ViewPair = std::pair<torch::Tensor, torch::Tensor>;
@@ -101,6 +103,10 @@ class MethodBase : public Method {
   std::int64_t input_dim_, embed_dim_;
   std::int64_t steps_total_;
   std::int64_t step_ = 0;
+  std::function<void(const std::string&)> phase_;
+  void announce(const std::string& phase) const {
+    if (phase_) phase_(phase);
+  }
 
  private:
   std::vector<std::unique_ptr<torch::optim::SGD>> optims_;

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <thread>
 
 #include "data.hpp"
 #include "method.hpp"
@@ -129,7 +130,9 @@ RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const StopFlag* 
 
   const std::int64_t n = data.train_x.size(0);
   const int steps = cfg.batch_size <= 0 ? 1 : static_cast<int>(n / cfg.batch_size);
+  int current_epoch = 0;
   MethodEnv env{cfg, device, gen, 2, 3, steps};
+  env.phase = [&](const std::string& phase) { notify([&] { observer.on_phase(current_epoch, phase); }); };
   std::unique_ptr<Method> method = spec.make(env);
   method->set_training(true);
 
@@ -138,6 +141,9 @@ RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const StopFlag* 
     notify([&] { observer.on_start({device_name, method->encoder_names(), cfg.epochs}); });
     std::vector<EncoderCentres> last_centres;
     for (int epoch = 1; epoch <= cfg.epochs; ++epoch) {
+      current_epoch = epoch;
+      while (stop != nullptr && stop->paused.load() && !stop->requested.load())
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
       if (stop != nullptr && stop->requested.load()) {
         outcome.status = RunStatus::Interrupted;
         outcome.message = "stopped by request after epoch " + std::to_string(epoch - 1);
@@ -150,6 +156,7 @@ RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const StopFlag* 
         method->set_lr(lr);
         auto [x1, x2] = make_views(data.train_x, cfg.view_noise, gen);
         EpochData epoch_data(x1, x2, cfg.batch_size, gen);
+        notify([&] { observer.on_phase(epoch, "train"); });
         const EpochLosses losses = method->train_epoch(epoch_data);
         if (!finite(losses)) {
           outcome.status = RunStatus::Diverged;
@@ -157,6 +164,7 @@ RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const StopFlag* 
                             std::to_string(epoch) + "; try a lower learning rate";
           break;
         }
+        notify([&] { observer.on_phase(epoch, "evaluate"); });
         record = evaluate(*method, data, cfg, epoch);
         record.loss = losses.loss;
         record.loss_e = losses.phase_e;

@@ -78,6 +78,17 @@ CREATE TABLE final_stats (
   PRIMARY KEY (run_id, encoder)
 ) WITHOUT ROWID;
 )sql",
+    // v2: a log per run (start, finish, errors, user notes).
+    R"sql(
+CREATE TABLE run_log (
+  run_id  INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  seq     INTEGER NOT NULL,
+  at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  level   TEXT NOT NULL CHECK (level IN ('info', 'warning', 'error')),
+  text    TEXT NOT NULL,
+  PRIMARY KEY (run_id, seq)
+) WITHOUT ROWID;
+)sql",
 };
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
@@ -226,6 +237,7 @@ std::int64_t Database::create_run(const NewRun& run) {
 }
 
 void Database::mark_running(std::int64_t run_id, const std::string& device) {
+  append_log(run_id, "info", "started on " + device + " (pid " + std::to_string(getpid()) + " on " + hostname() + ")");
   Statement st(db_,
                "UPDATE runs SET status = 'running', device = ?, pid = ?, host = ?, "
                "started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?");
@@ -259,6 +271,9 @@ void Database::append_epoch(std::int64_t run_id, const EpochRecord& r) {
 
 void Database::finish_run(std::int64_t run_id, const RunOutcome& outcome) {
   Transaction tx(db_);
+  append_log(run_id, outcome.status == RunStatus::Finished || outcome.status == RunStatus::Interrupted ? "info" : "error",
+             std::string(status_name(outcome.status)) + " after " + std::to_string(outcome.epochs_done) + " epochs" +
+                 (outcome.message.empty() ? "" : ": " + outcome.message));
   {
     Statement st(db_,
                  "UPDATE runs SET status = ?, message = ?, pid = NULL, "
@@ -421,13 +436,58 @@ int Database::mark_abandoned_runs() {
                "UPDATE runs SET status = 'interrupted', pid = NULL, message = ? "
                "WHERE id = ? AND status = 'running'");
   for (std::size_t i = 0; i < stale.size(); ++i) {
-    st.bind(1, "the process running it (pid " + std::to_string(pids[i]) + ") ended before it finished");
+    const std::string why = "the process running it (pid " + std::to_string(pids[i]) + ") ended before it finished";
+    st.bind(1, why);
     st.bind(2, stale[i]);
     st.run();
     st.reset();
+    append_log(stale[i], "warning", why);
   }
   tx.commit();
   return static_cast<int>(stale.size());
+}
+
+void Database::append_log(std::int64_t run_id, const std::string& level, const std::string& text) {
+  Statement st(db_,
+               "INSERT INTO run_log (run_id, seq, level, text) VALUES "
+               "(?1, (SELECT IFNULL(MAX(seq), 0) + 1 FROM run_log WHERE run_id = ?1), ?2, ?3)");
+  st.bind(1, run_id).bind(2, level).bind(3, text);
+  st.run();
+}
+
+std::vector<LogLine> Database::load_log(std::int64_t run_id) const {
+  Statement st(db_, "SELECT at, level, text FROM run_log WHERE run_id = ? ORDER BY seq");
+  st.bind(1, run_id);
+  std::vector<LogLine> out;
+  while (st.step()) out.push_back({st.text(0), st.text(1), st.text(2)});
+  return out;
+}
+
+void Database::rename_run(std::int64_t run_id, const std::string& name) {
+  Statement st(db_, "UPDATE runs SET name = ? WHERE id = ?");
+  st.bind(1, name).bind(2, run_id);
+  st.run();
+  if (sqlite3_changes(db_) == 0) throw StorageError("database '" + path_ + "': no run " + std::to_string(run_id));
+}
+
+void Database::set_tag(std::int64_t run_id, const std::string& tag) {
+  Statement st(db_, "UPDATE runs SET tag = ? WHERE id = ?");
+  st.bind(1, tag).bind(2, run_id);
+  st.run();
+  if (sqlite3_changes(db_) == 0) throw StorageError("database '" + path_ + "': no run " + std::to_string(run_id));
+}
+
+void Database::delete_run(std::int64_t run_id) {
+  Transaction tx(db_);
+  // Children first: centres reference epochs, which reference the run.
+  for (const char* sql : {"DELETE FROM centres WHERE run_id = ?", "DELETE FROM epochs WHERE run_id = ?",
+                          "DELETE FROM final_stats WHERE run_id = ?", "DELETE FROM run_log WHERE run_id = ?",
+                          "DELETE FROM runs WHERE id = ?"}) {
+    Statement st(db_, sql);
+    st.bind(1, run_id);
+    st.run();
+  }
+  tx.commit();
 }
 
 std::string Database::latest_tag(const std::string& prefix) const {

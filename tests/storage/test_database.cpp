@@ -293,3 +293,62 @@ TEST(DefaultPath, FollowsXdgDataHome) {
 
 }  // namespace
 }  // namespace ssrl::storage
+
+namespace ssrl::storage {
+namespace {
+
+TEST_F(DbTest, RenameTagDeleteAndLog) {
+  Database db(path());
+  const auto a = db.create_run(sample_run("a"));
+  const auto b = db.create_run(sample_run("b"));
+  db.mark_running(a, "cpu");
+  db.append_epoch(a, sample_epoch(1));
+  RunOutcome out;
+  out.status = RunStatus::Diverged;
+  out.message = "loss became non-finite";
+  out.epochs_done = 1;
+  out.finals = {{"f", {1, 1, 1, 0}, {}}};
+  db.finish_run(a, out);
+  db.rename_run(a, "renamed");
+  db.set_tag(a, "keep");
+  db.append_log(a, "info", "a note");
+  const auto log = db.load_log(a);
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_NE(log[0].text.find("started on cpu"), std::string::npos);
+  EXPECT_EQ(log[1].level, "error");
+  EXPECT_NE(log[1].text.find("diverged after 1 epochs: loss became non-finite"), std::string::npos);
+  EXPECT_EQ(log[2].text, "a note");
+  EXPECT_EQ(db.load_run("renamed")->run.tag, "keep");
+  db.delete_run(a);
+  EXPECT_FALSE(db.load_run(a).has_value());
+  EXPECT_TRUE(db.load_log(a).empty());
+  EXPECT_TRUE(db.load_epochs(a, true).empty());
+  EXPECT_TRUE(db.load_run(b).has_value());  // the other run is untouched
+  EXPECT_THROW(db.rename_run(a, "x"), StorageError);
+}
+
+// A database written by the first release (schema v1, no run log) opens,
+// migrates to the current schema and keeps its runs.
+TEST_F(DbTest, VersionOneDatabaseIsMigratedWithItsData) {
+  const std::string file = path();
+  {
+    Database db(file);
+    const auto id = db.create_run(sample_run("old"));
+    db.append_epoch(id, sample_epoch(1));
+  }
+  sqlite3* raw = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(raw, "DROP TABLE run_log; PRAGMA user_version = 1;", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(raw);
+  Database db(file);
+  EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
+  const auto runs = db.list_runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].name, "old");
+  EXPECT_EQ(runs[0].epochs_done, 1);
+  db.append_log(runs[0].id, "info", "after the migration");
+  EXPECT_EQ(db.load_log(runs[0].id).size(), 1u);
+}
+
+}  // namespace
+}  // namespace ssrl::storage

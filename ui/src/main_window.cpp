@@ -1,145 +1,311 @@
 #include "main_window.hpp"
 
-#include <QComboBox>
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDateTime>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QDockWidget>
+#include <QFile>
+#include <QFileDialog>
 #include <QFileInfo>
+#include <QFormLayout>
 #include <QHBoxLayout>
-#include <QHeaderView>
-#include <QLabel>
+#include <QLineEdit>
+#include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
-#include <QSplitter>
+#include <QSaveFile>
+#include <QSettings>
+#include <QSpinBox>
 #include <QStatusBar>
-#include <QTableWidget>
-#include <QToolBar>
-#include <QVBoxLayout>
+#include <QTextStream>
 
+#include "charts_panel.hpp"
+#include "run_browser.hpp"
+#include "run_queue.hpp"
+#include "setup_panel.hpp"
 #include "ssrl/errors.hpp"
+#include "ssrl/methods.hpp"
 #include "ssrl/storage/database.hpp"
-#include "ssrl/viz/mi_chart.hpp"
+#include "ssrl/storage/report.hpp"
+#include "ssrl/trainer.hpp"
+#include "ssrl/viz/chart_export.hpp"
+#include "ssrl/viz/metric_chart.hpp"
 
 namespace ssrl::ui {
 namespace {
 
-QTableWidgetItem* cell(const QString& text) {
-  auto* item = new QTableWidgetItem(text);
-  item->setFlags(item->flags() & ~Qt::ItemIsEditable);
-  return item;
-}
-
-QString number(const std::optional<double>& v, int decimals) {
-  return v ? QString::number(*v, 'f', decimals) : QStringLiteral("n/a");
+// Errors go to a dialog and to workbench.log beside the default database.
+void append_log(const QString& message) {
+  const QString dir = QFileInfo(QString::fromStdString(storage::Database::default_path())).absolutePath();
+  QDir().mkpath(dir);
+  QFile f(dir + QStringLiteral("/workbench.log"));
+  if (f.open(QIODevice::Append | QIODevice::Text)) {
+    QTextStream(&f) << QDateTime::currentDateTimeUtc().toString(Qt::ISODate) << "  " << message << "\n";
+  }
+  qWarning("%s", qUtf8Printable(message));
 }
 
 }  // namespace
 
-MainWindow::MainWindow(std::string db_path, QWidget* parent) : QMainWindow(parent), db_path_(std::move(db_path)) {
-  setWindowTitle(QStringLiteral("SSRL Workbench — %1").arg(QString::fromStdString(db_path_)));
-  auto* bar = addToolBar(QStringLiteral("Runs"));
-  auto* refresh = new QPushButton(QStringLiteral("Refresh"));
-  refresh->setShortcut(QKeySequence::Refresh);
-  bar->addWidget(refresh);
-  bar->addWidget(new QLabel(QStringLiteral("  MI estimator: ")));
-  estimator_ = new QComboBox;
-  estimator_->addItems({QStringLiteral("cos-DV"), QStringLiteral("InfoNCE"), QStringLiteral("JSD")});
-  bar->addWidget(estimator_);
+MainWindow::MainWindow(const QString& db_path, QWidget* parent) : QMainWindow(parent), db_path_(db_path) {
+  register_metatypes();
+  setObjectName(QStringLiteral("workbench"));
+  setWindowTitle(QStringLiteral("SSRL Workbench — %1").arg(db_path_));
 
-  table_ = new QTableWidget(0, 8);
-  table_->setHorizontalHeaderLabels({"ID", "Name", "Method", "Paradigm", "Status", "Seed", "Final cos-DV", "Min sep f (°)"});
-  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
-  table_->setSortingEnabled(true);
-  table_->horizontalHeader()->setStretchLastSection(true);
-  table_->verticalHeader()->hide();
-  table_->setWordWrap(false);
-  table_->sortByColumn(0, Qt::AscendingOrder);
+  charts_ = new ChartsPanel;
+  setCentralWidget(charts_);
 
-  chart_ = new viz::MiChartView;
-  chart_->setMinimumSize(480, 320);
-  auto* split = new QSplitter(Qt::Vertical);
-  split->addWidget(table_);
-  split->addWidget(chart_);
-  setCentralWidget(split);
-  status_ = new QLabel;
-  statusBar()->addWidget(status_);
+  setup_ = new SetupPanel;
+  auto* setup_dock = new QDockWidget(QStringLiteral("Run setup"));
+  setup_dock->setObjectName(QStringLiteral("setupDock"));
+  setup_dock->setWidget(setup_);
+  addDockWidget(Qt::LeftDockWidgetArea, setup_dock);
 
-  connect(refresh, &QPushButton::clicked, this, &MainWindow::reload);
-  connect(estimator_, &QComboBox::currentIndexChanged, this, &MainWindow::updateChart);
-  connect(table_, &QTableWidget::itemSelectionChanged, this, &MainWindow::updateChart);
-  resize(1100, 760);
-  reload();
+  queue_ = new RunQueue(db_path_);
+  auto* queue_dock = new QDockWidget(QStringLiteral("Queue"));
+  queue_dock->setObjectName(QStringLiteral("queueDock"));
+  queue_dock->setWidget(queue_);
+  addDockWidget(Qt::BottomDockWidgetArea, queue_dock);
+
+  browser_ = new RunBrowser;
+  auto* browser_dock = new QDockWidget(QStringLiteral("Runs"));
+  browser_dock->setObjectName(QStringLiteral("runsDock"));
+  browser_dock->setWidget(browser_);
+  addDockWidget(Qt::BottomDockWidgetArea, browser_dock);
+  tabifyDockWidget(queue_dock, browser_dock);
+  queue_dock->raise();
+
+  device_ = new QLabel;
+  epoch_ = new QLabel;
+  statusBar()->addPermanentWidget(epoch_);
+  statusBar()->addPermanentWidget(device_);
+  try {
+    device_->setText(QStringLiteral("device: %1 · LibTorch %2")
+                         .arg(QString::fromStdString(resolve_device("auto")), QString::fromStdString(torch_version())));
+  } catch (const Error&) {
+    device_->setText(QStringLiteral("device: cpu"));
+  }
+
+  connect(setup_, &SetupPanel::addRequested, this, &MainWindow::addToQueue);
+  connect(browser_, &RunBrowser::selectionChanged, this, &MainWindow::rebuildCharts);
+  connect(browser_, &RunBrowser::errorOccurred, this, &MainWindow::showError);
+  connect(queue_, &RunQueue::runFailed, this, &MainWindow::showError);
+  connect(queue_, &RunQueue::progressText, epoch_, &QLabel::setText);
+  connect(queue_, &RunQueue::runStarted, this, [this](qint64 run_id, const RunConfig& cfg, const QString& device) {
+    live_.insert(run_id);
+    const MethodInfo& info = find_method(cfg.method);
+    charts_->addRun(run_id, QStringLiteral("%1 #%2").arg(QString::fromStdString(cfg.method)).arg(run_id),
+                    info.paradigm == Paradigm::SDMI, info.base == "sdmi");
+    device_->setText(QStringLiteral("device: %1 · LibTorch %2").arg(device, QString::fromStdString(torch_version())));
+    browser_->reload();
+  });
+  connect(queue_, &RunQueue::runEpoch, charts_, &ChartsPanel::addEpoch);
+  connect(queue_, &RunQueue::runFinished, this, [this](qint64 run_id, const RunOutcome& out) {
+    statusBar()->showMessage(QStringLiteral("run %1 %2").arg(run_id).arg(QString::fromLatin1(status_name(out.status))), 8000);
+    browser_->reload();
+  });
+
+  buildMenus();
+  resize(1400, 900);
+  loadSettings();
+  browser_->setDatabase(db_path_);
+  // Start with the newest stored run on the charts.
+  if (browser_->selectedRuns().empty()) {
+    const auto runs = browser_->visibleRuns();
+    if (!runs.empty()) browser_->selectRuns({runs.back().id});
+  }
 }
 
-void MainWindow::reload() {
-  table_->setSortingEnabled(false);
-  table_->setRowCount(0);
-  if (!QFileInfo::exists(QString::fromStdString(db_path_))) {
-    status_->setText(QStringLiteral("No database yet at %1: run `ssrl-workbench reproduce gaussian` to fill it.")
-                         .arg(QString::fromStdString(db_path_)));
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildMenus() {
+  QMenu* file = menuBar()->addMenu(QStringLiteral("&File"));
+  file->addAction(QStringLiteral("&Open database…"), QKeySequence::Open, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, QStringLiteral("Open database"), QFileInfo(db_path_).absolutePath(),
+                                                      QStringLiteral("SQLite databases (*.db *.sqlite);;All files (*)"));
+    if (!path.isEmpty()) openDatabase(path);
+  });
+  file->addAction(QStringLiteral("&Export charts…"), QKeySequence(QStringLiteral("Ctrl+E")), this, [this] {
+    QDialog dialog(this);
+    dialog.setWindowTitle(QStringLiteral("Export charts"));
+    auto* form = new QFormLayout(&dialog);
+    auto* path = new QLineEdit(QDir::home().filePath(QStringLiteral("ssrl-charts.png")));
+    auto* browse = new QPushButton(QStringLiteral("…"));
+    auto* row = new QHBoxLayout;
+    row->addWidget(path);
+    row->addWidget(browse);
+    form->addRow(QStringLiteral("File (.png or .svg)"), row);
+    auto* w = new QSpinBox;
+    w->setRange(200, 12000);
+    w->setValue(1800);
+    auto* h = new QSpinBox;
+    h->setRange(150, 12000);
+    h->setValue(1000);
+    form->addRow(QStringLiteral("Width (px)"), w);
+    form->addRow(QStringLiteral("Height (px)"), h);
+    auto* buttons = new QDialogButtonBox(QDialogButtonBox::Save | QDialogButtonBox::Cancel);
+    form->addRow(buttons);
+    connect(browse, &QPushButton::clicked, &dialog, [&] {
+      const QString p = QFileDialog::getSaveFileName(&dialog, QStringLiteral("Export charts"), path->text(),
+                                                     QStringLiteral("PNG image (*.png);;SVG drawing (*.svg)"));
+      if (!p.isEmpty()) path->setText(p);
+    });
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    if (dialog.exec() != QDialog::Accepted) return;
+    QString error;
+    if (exportCharts(path->text(), QSize(w->value(), h->value()), &error))
+      statusBar()->showMessage(QStringLiteral("wrote %1").arg(path->text()), 8000);
+    else
+      showError(error);
+  });
+  file->addAction(QStringLiteral("Export &table…"), QKeySequence(QStringLiteral("Ctrl+Shift+E")), this, [this] {
+    const QString path = QFileDialog::getSaveFileName(
+        this, QStringLiteral("Export table"), QDir::home().filePath(QStringLiteral("ssrl-table.csv")),
+        QStringLiteral("CSV (*.csv);;Markdown (*.md);;LaTeX (*.tex)"));
+    if (path.isEmpty()) return;
+    QString error;
+    if (exportTable(path, &error)) statusBar()->showMessage(QStringLiteral("wrote %1").arg(path), 8000);
+    else showError(error);
+  });
+  file->addSeparator();
+  file->addAction(QStringLiteral("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+  QMenu* run = menuBar()->addMenu(QStringLiteral("&Run"));
+  auto* add = run->addAction(QStringLiteral("&Add to queue"), QKeySequence(QStringLiteral("Ctrl+Return")), this,
+                             &MainWindow::addToQueue);
+  add->setEnabled(setup_->config().has_value());
+  connect(setup_, &SetupPanel::validityChanged, add, &QAction::setEnabled);
+  run->addAction(QStringLiteral("&Start queue"), QKeySequence(QStringLiteral("F5")), queue_, &RunQueue::start);
+  run->addAction(QStringLiteral("&Pause / resume"), QKeySequence(QStringLiteral("F6")), queue_, &RunQueue::togglePause);
+  run->addAction(QStringLiteral("S&top"), QKeySequence(QStringLiteral("Shift+F5")), queue_, &RunQueue::stop);
+
+  QMenu* view = menuBar()->addMenu(QStringLiteral("&View"));
+  for (auto* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+  view->addAction(QStringLiteral("&Refresh runs"), QKeySequence::Refresh, browser_, &RunBrowser::reload);
+}
+
+void MainWindow::addToQueue() {
+  const auto cfg = setup_->config();
+  if (!cfg) {
+    statusBar()->showMessage(setup_->error(), 8000);
     return;
   }
-  try {
-    storage::Database db(db_path_, storage::Database::Mode::ReadOnly);
-    const auto rows = db.list_runs();
-    table_->setRowCount(static_cast<int>(rows.size()));
-    for (int i = 0; i < static_cast<int>(rows.size()); ++i) {
-      const auto& r = rows[static_cast<std::size_t>(i)];
-      auto* id = new QTableWidgetItem;
-      id->setData(Qt::DisplayRole, static_cast<qlonglong>(r.id));  // sorts as a number
-      id->setFlags(id->flags() & ~Qt::ItemIsEditable);
-      table_->setItem(i, 0, id);
-      table_->setItem(i, 1, cell(QString::fromStdString(r.name)));
-      table_->setItem(i, 2, cell(QString::fromStdString(r.method)));
-      table_->setItem(i, 3, cell(QString::fromStdString(r.paradigm)));
-      table_->setItem(i, 4, cell(QString::fromStdString(r.status)));
-      auto* seed = new QTableWidgetItem;
-      seed->setData(Qt::DisplayRole, static_cast<qlonglong>(r.seed));
-      seed->setFlags(seed->flags() & ~Qt::ItemIsEditable);
-      table_->setItem(i, 5, seed);
-      table_->setItem(i, 6, cell(number(r.last_mi.cos_dv, 3)));
-      table_->setItem(i, 7, cell(number(r.min_separation, 1)));
-    }
-    status_->setText(QStringLiteral("%1 runs").arg(rows.size()));
-  } catch (const Error& e) {
-    QMessageBox::warning(this, QStringLiteral("Database"), QString::fromUtf8(e.what()));
-  }
-  table_->setSortingEnabled(true);
-  table_->resizeColumnsToContents();
-  // Show the newest run's curves until the user picks others.
-  if (table_->rowCount() > 0 && table_->selectionModel()->selectedRows().isEmpty()) {
-    int newest = 0;
-    for (int i = 1; i < table_->rowCount(); ++i)
-      if (table_->item(i, 0)->data(Qt::DisplayRole).toLongLong() > table_->item(newest, 0)->data(Qt::DisplayRole).toLongLong())
-        newest = i;
-    table_->selectRow(newest);
-  }
-  updateChart();
+  queue_->add(*cfg);
+  statusBar()->showMessage(QStringLiteral("queued %1 (seed %2, %3 epochs)")
+                               .arg(QString::fromStdString(cfg->method))
+                               .arg(cfg->seed)
+                               .arg(cfg->epochs),
+                           5000);
 }
 
-void MainWindow::updateChart() {
-  std::vector<viz::RunCurve> curves;
-  const int which = estimator_->currentIndex();
-  const auto selected = table_->selectionModel()->selectedRows();
+void MainWindow::rebuildCharts() {
+  charts_->clear();
+  std::set<qint64> ids(live_);
+  for (auto id : browser_->selectedRuns()) ids.insert(id);
+  if (ids.empty() || !QFileInfo::exists(db_path_)) return;
   try {
-    if (!selected.isEmpty()) {
-      storage::Database db(db_path_, storage::Database::Mode::ReadOnly);
-      for (const auto& index : selected) {
-        const auto id = table_->item(index.row(), 0)->data(Qt::DisplayRole).toLongLong();
-        const auto detail = db.load_run(static_cast<std::int64_t>(id));
-        if (!detail) continue;
-        viz::RunCurve c;
-        c.label = QStringLiteral("%1 #%2").arg(QString::fromStdString(detail->run.method)).arg(id);
-        c.sdmi_family = detail->run.paradigm == "SDMI";
-        for (const auto& e : db.load_epochs(static_cast<std::int64_t>(id), false)) {
-          const auto& v = which == 0 ? e.mi.cos_dv : which == 1 ? e.mi.infonce : e.mi.jsd;
-          c.points.push_back({e.epoch, v});
-        }
-        curves.push_back(std::move(c));
-      }
+    storage::Database db(db_path_.toStdString(), storage::Database::Mode::ReadOnly);
+    for (auto id : ids) {
+      const auto d = db.load_run(id);
+      if (!d) continue;
+      charts_->addRun(id, QStringLiteral("%1 #%2").arg(QString::fromStdString(d->run.method)).arg(id),
+                      d->run.paradigm == "SDMI", d->run.base_method == "sdmi");
+      charts_->addEpochs(id, d->epochs);
     }
   } catch (const Error& e) {
-    status_->setText(QString::fromUtf8(e.what()));
+    showError(QString::fromUtf8(e.what()));
   }
-  chart_->setCurves(QStringLiteral("%1 on the validation set").arg(estimator_->currentText()),
-                    QStringLiteral("MI lower bound (nats)"), curves);
+}
+
+bool MainWindow::exportCharts(const QString& path, QSize size, QString* error) {
+  charts_->flush();
+  const auto list = charts_->charts();
+  std::vector<QChartView*> views(list.begin(), list.end());
+  return viz::export_charts(views, 3, path, size, error);
+}
+
+bool MainWindow::exportTable(const QString& path, QString* error) {
+  auto runs = browser_->visibleRuns();
+  const auto selected = browser_->selectedRuns();
+  if (!selected.empty())
+    runs.erase(std::remove_if(runs.begin(), runs.end(),
+                              [&](const auto& r) { return std::find(selected.begin(), selected.end(), r.id) == selected.end(); }),
+               runs.end());
+  const QString suffix = QFileInfo(path).suffix().toLower();
+  const std::string format = suffix == QLatin1String("md") ? "markdown" : suffix == QLatin1String("tex") ? "latex" : suffix.toStdString();
+  try {
+    const auto text = storage::render(storage::separation_table(runs), storage::parse_table_format(format));
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly)) throw Error("cannot write " + path.toStdString());
+    f.write(QByteArray::fromStdString(text));
+    if (!f.commit()) throw Error("cannot write " + path.toStdString());
+    return true;
+  } catch (const Error& e) {
+    if (error != nullptr) *error = QString::fromUtf8(e.what());
+    return false;
+  }
+}
+
+bool MainWindow::openDatabase(const QString& path) {
+  if (queue_->busy()) {
+    showError(QStringLiteral("A run is in progress; stop it before opening another database."));
+    return false;
+  }
+  try {
+    storage::Database probe(path.toStdString());  // creates or migrates; refuses foreign files
+  } catch (const Error& e) {
+    showError(QString::fromUtf8(e.what()));
+    return false;
+  }
+  db_path_ = path;
+  queue_->setDatabase(path);
+  live_.clear();
+  browser_->setDatabase(path);
+  rebuildCharts();
+  setWindowTitle(QStringLiteral("SSRL Workbench — %1").arg(db_path_));
+  return true;
+}
+
+void MainWindow::showError(const QString& message) {
+  append_log(message);
+  auto* box = new QMessageBox(QMessageBox::Warning, QStringLiteral("SSRL Workbench"), message, QMessageBox::Ok, this);
+  box->setObjectName(QStringLiteral("errorDialog"));
+  box->setAttribute(Qt::WA_DeleteOnClose);
+  box->open();
+}
+
+void MainWindow::loadSettings() {
+  QSettings s;
+  restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
+  restoreState(s.value(QStringLiteral("window/state")).toByteArray());
+  const QString setup = s.value(QStringLiteral("setup/last")).toString();
+  if (!setup.isEmpty()) setup_->restoreState(setup);
+}
+
+void MainWindow::saveSettings() {
+  QSettings s;
+  s.setValue(QStringLiteral("window/geometry"), saveGeometry());
+  s.setValue(QStringLiteral("window/state"), saveState());
+  s.setValue(QStringLiteral("setup/last"), setup_->saveState());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  if (queue_->busy()) {
+    const auto answer = QMessageBox::question(this, QStringLiteral("Quit"),
+                                              QStringLiteral("A run is in progress. Stop it (it is stored as interrupted) and quit?"),
+                                              QMessageBox::Yes | QMessageBox::Cancel, QMessageBox::Cancel);
+    if (answer != QMessageBox::Yes) {
+      event->ignore();
+      return;
+    }
+  }
+  saveSettings();
+  event->accept();
 }
 
 }  // namespace ssrl::ui

@@ -1,35 +1,61 @@
 #pragma once
-// The workbench window: the runs stored in the database and their MI curves.
+// The workbench window: run setup on the left, live charts in the middle,
+// the run queue and the run browser below.
 
+#include <QLabel>
 #include <QMainWindow>
+#include <QSize>
+#include <QString>
 
-#include <string>
+#include <set>
 
-class QComboBox;
-class QTableWidget;
-class QLabel;
-
-namespace ssrl::viz {
-class MiChartView;
-}
+#include "metatypes.hpp"
 
 namespace ssrl::ui {
+
+class ChartsPanel;
+class RunBrowser;
+class RunQueue;
+class SetupPanel;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
-  explicit MainWindow(std::string db_path, QWidget* parent = nullptr);
+  explicit MainWindow(const QString& db_path, QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  SetupPanel* setup() const { return setup_; }
+  RunQueue* queue() const { return queue_; }
+  RunBrowser* browser() const { return browser_; }
+  ChartsPanel* charts() const { return charts_; }
+  QString database() const { return db_path_; }
+
+  // The same code paths as the menu entries, for scripts and tests.
+  bool exportCharts(const QString& path, QSize size, QString* error = nullptr);
+  bool exportTable(const QString& path, QString* error = nullptr);
+  bool openDatabase(const QString& path);
 
  public Q_SLOTS:
-  void reload();
-  void updateChart();
+  void addToQueue();
+  void showError(const QString& message);
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
 
  private:
-  std::string db_path_;
-  QTableWidget* table_ = nullptr;
-  QComboBox* estimator_ = nullptr;
-  viz::MiChartView* chart_ = nullptr;
-  QLabel* status_ = nullptr;
+  void buildMenus();
+  void rebuildCharts();
+  void loadSettings();
+  void saveSettings();
+
+  QString db_path_;
+  SetupPanel* setup_ = nullptr;
+  RunQueue* queue_ = nullptr;
+  RunBrowser* browser_ = nullptr;
+  ChartsPanel* charts_ = nullptr;
+  QLabel* device_ = nullptr;
+  QLabel* epoch_ = nullptr;
+  std::set<qint64> live_;  // runs of this session, drawn whatever the selection
 };
 
 }  // namespace ssrl::ui

@@ -120,3 +120,16 @@ RunConfig config_from_json(const nlohmann::json& object);
 std::string batch_label(int batch_size);
 
 }  // namespace ssrl
+
+namespace ssrl {
+
+// Folders searched for shipped resources (presets, example configs): the
+// source tree's resources/ in a build tree, then <prefix>/share/ssrl-workbench.
+std::vector<std::string> resource_dirs();
+
+// Presets under <resource dir>/presets/<group>/<name>.json, as "group/name".
+std::vector<std::string> list_presets();
+// The preset's settings; ConfigError naming the preset when unknown or broken.
+nlohmann::json load_preset(const std::string& name);
+
+}  // namespace ssrl

@@ -14,15 +14,20 @@ class TrainObserver {
  public:
   virtual ~TrainObserver() = default;
   virtual void on_start(const RunStart& start) {}
+  // Called when a part of an epoch begins ("E-phase", "M-phase", "train",
+  // "evaluate"), from the training thread.
+  virtual void on_phase(int epoch, const std::string& phase) {}
   // Called after every epoch, from the training thread.
   virtual void on_epoch(const EpochRecord& record) {}
   virtual void on_finish(const RunOutcome& outcome) {}
 };
 
-// Set from another thread (or a signal handler) to stop after the current
-// epoch; the run ends as Interrupted.
+// Set from another thread (or a signal handler): `requested` stops the run
+// after the current epoch (it ends as Interrupted); `paused` holds it
+// between epochs until cleared.
 struct StopFlag {
   std::atomic<bool> requested{false};
+  std::atomic<bool> paused{false};
 };
 
 // Trains one run to completion, divergence, interruption or failure.

@@ -25,6 +25,7 @@ class Sdmi : public MethodBase, public PhasedMethod {
   EpochLosses train_epoch(EpochData& data) override {
     EpochLosses out;
     if (cfg_.alternation == "batch") {
+      announce("E/M per batch");
       double sum_e = 0, sum_m = 0;
       int steps = 0;
       for (const auto& [x1, x2] : data.batches()) {
@@ -43,6 +44,7 @@ class Sdmi : public MethodBase, public PhasedMethod {
   }
 
   double train_phase(EpochData& data, Phase phase) override {
+    announce(phase == Phase::E ? "E-phase" : "M-phase");
     double sum = 0;
     int steps = 0;
     for (const auto& [x1, x2] : data.batches()) sum += phase_step(x1, x2, phase == Phase::E), ++steps;

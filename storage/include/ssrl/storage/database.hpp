@@ -49,6 +49,12 @@ struct RunDetail {
   std::vector<EncoderFinal> finals;
 };
 
+struct LogLine {
+  std::string at;     // UTC, ISO 8601
+  std::string level;  // info | warning | error
+  std::string text;
+};
+
 struct RunFilter {
   std::optional<std::string> dataset;
   std::optional<std::string> method;
@@ -90,6 +96,13 @@ class Database {
   // Runs left 'running' by a process of this host that no longer exists
   // become 'interrupted'. Returns how many.
   int mark_abandoned_runs();
+
+  void append_log(std::int64_t run_id, const std::string& level, const std::string& text);
+  std::vector<LogLine> load_log(std::int64_t run_id) const;
+  void rename_run(std::int64_t run_id, const std::string& name);
+  void set_tag(std::int64_t run_id, const std::string& tag);
+  // Removes the run and everything stored with it, in one transaction.
+  void delete_run(std::int64_t run_id);
 
   // The newest tag that starts with `prefix`, or "".
   std::string latest_tag(const std::string& prefix) const;

@@ -1,0 +1,242 @@
+// The workbench window driven through its widgets, under xvfb-run: configure
+// a Gaussian run, train it, watch the charts, stop a run, refuse bad input,
+// export. Screenshots land in the build tree for a person to look at.
+#include <QApplication>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDir>
+#include <QFileInfo>
+#include <QImage>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QSignalSpy>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest/QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include "charts_panel.hpp"
+#include "main_window.hpp"
+#include "run_browser.hpp"
+#include "run_queue.hpp"
+#include "setup_panel.hpp"
+#include "ssrl/storage/database.hpp"
+#include "ssrl/viz/metric_chart.hpp"
+
+using namespace ssrl;
+using namespace ssrl::ui;
+
+namespace {
+
+void type_into(QWidget* w, const QString& text) {
+  auto* edit = qobject_cast<QLineEdit*>(w);
+  QVERIFY2(edit != nullptr, "not a line edit");
+  edit->selectAll();
+  QTest::keyClick(edit, Qt::Key_Backspace);
+  QTest::keyClicks(edit, text);
+}
+
+QPushButton* button(QWidget* root, const char* name) {
+  auto* b = root->findChild<QPushButton*>(QString::fromLatin1(name));
+  if (b == nullptr) qFatal("no button %s", name);
+  return b;
+}
+
+}  // namespace
+
+class GuiTest : public QObject {
+  Q_OBJECT
+ private:
+  QTemporaryDir dir_;
+  QString db_;
+  int case_ = 0;
+
+  void shot(QWidget* w, const QString& name) {
+    QDir().mkpath(QStringLiteral(WB_SCREENSHOT_DIR));
+    w->grab().save(QStringLiteral(WB_SCREENSHOT_DIR "/%1.png").arg(name));
+  }
+
+  // A small, fast Gaussian run through the form.
+  void configure(MainWindow& w, const char* variant, int epochs) {
+    QTest::mouseClick(button(w.setup(), variant), Qt::LeftButton);
+    type_into(w.setup()->field(QStringLiteral("epochs")), QString::number(epochs));
+    type_into(w.setup()->field(QStringLiteral("points_per_cluster")), QStringLiteral("40"));
+    type_into(w.setup()->field(QStringLiteral("batch_size")), QStringLiteral("50"));
+  }
+
+ private Q_SLOTS:
+  void initTestCase() {
+    QVERIFY(dir_.isValid());
+    // Keep the user's settings and log out of the tests.
+    QStandardPaths::setTestModeEnabled(true);
+    qputenv("XDG_DATA_HOME", dir_.filePath(QStringLiteral("xdg")).toUtf8());
+  }
+
+  void init() { db_ = dir_.filePath(QStringLiteral("gui-%1.db").arg(++case_)); }
+
+  void configuredRunTrainsDrawsOnePointPerEpochAndIsStored() {
+    MainWindow w(db_);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    configure(w, "variant_sdmi", 4);
+    auto* marginal = qobject_cast<QCheckBox*>(w.setup()->field(QStringLiteral("marginal")));
+    QVERIFY(marginal != nullptr && marginal->isChecked());
+    QTest::mouseClick(marginal, Qt::LeftButton, {}, QPoint(2, marginal->height() / 2));
+    QVERIFY(!marginal->isChecked());
+    QVERIFY(w.setup()->config().has_value());
+    QTest::mouseClick(button(w.setup(), "add"), Qt::LeftButton);
+    QCOMPARE(w.queue()->pending(), 1);
+    QSignalSpy finished(w.queue(), &RunQueue::runFinished);
+    QTest::mouseClick(button(w.queue(), "start"), Qt::LeftButton);
+    QVERIFY(finished.wait(60000));
+    const qint64 run = finished.at(0).at(0).toLongLong();
+    QCOMPARE(w.queue()->state(1), RunQueue::State::Finished);
+    w.charts()->flush();
+    const QString key = QString::number(run);
+    for (int c : {ChartsPanel::kCosDv, ChartsPanel::kInfoNce, ChartsPanel::kJsd, ChartsPanel::kEmbeddingStd, ChartsPanel::kRank})
+      QCOMPARE(w.charts()->chart(c)->pointCount(key), 4);
+    // SDMI's loss is drawn per phase.
+    QCOMPARE(w.charts()->chart(ChartsPanel::kLoss)->pointCount(key + QStringLiteral(":E")), 4);
+    QCOMPARE(w.charts()->chart(ChartsPanel::kLoss)->pointCount(key + QStringLiteral(":M")), 4);
+    storage::Database db(db_.toStdString(), storage::Database::Mode::ReadOnly);
+    const auto d = db.load_run(run);
+    QVERIFY(d.has_value());
+    QCOMPARE(QString::fromStdString(d->run.status), QStringLiteral("finished"));
+    QCOMPARE(d->run.method, std::string("sdmi"));
+    const auto cfg = nlohmann::json::parse(d->run.config_json);
+    QCOMPARE(cfg["marginal"].get<bool>(), false);
+    QCOMPARE(cfg["epochs"].get<int>(), 4);
+    QCOMPARE(static_cast<int>(d->epochs.size()), 4);
+    QVERIFY(w.browser()->rowCount() >= 1);
+    shot(&w, QStringLiteral("finished-run"));
+  }
+
+  void stoppingARunStoresItAsInterrupted() {
+    MainWindow w(db_);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    configure(w, "variant_simsiam-sdmi", 100000);
+    QTest::mouseClick(button(w.setup(), "add"), Qt::LeftButton);
+    QSignalSpy epochs(w.queue(), &RunQueue::runEpoch);
+    QSignalSpy finished(w.queue(), &RunQueue::runFinished);
+    QTest::mouseClick(button(w.queue(), "start"), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(epochs.count() >= 3, 60000);
+    // Pause holds the run between epochs; resume lets it go on.
+    QTest::mouseClick(button(w.queue(), "pause"), Qt::LeftButton);
+    QCOMPARE(w.queue()->state(1), RunQueue::State::Paused);
+    QTest::qWait(400);
+    const int held = epochs.count();
+    QTest::qWait(600);
+    QVERIFY2(epochs.count() <= held + 1, "the run kept training while paused");
+    shot(&w, QStringLiteral("paused-run"));
+    QTest::mouseClick(button(w.queue(), "pause"), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(epochs.count() > held + 1, 30000);
+    QTest::mouseClick(button(w.queue(), "stop"), Qt::LeftButton);
+    QVERIFY(finished.wait(60000));
+    const qint64 run = finished.at(0).at(0).toLongLong();
+    QCOMPARE(w.queue()->state(1), RunQueue::State::Interrupted);
+    storage::Database db(db_.toStdString(), storage::Database::Mode::ReadOnly);
+    const auto d = db.load_run(run);
+    QCOMPARE(QString::fromStdString(d->run.status), QStringLiteral("interrupted"));
+    QVERIFY(d->run.epochs_done >= 3);
+    QCOMPARE(QString::fromStdString(d->run.method), QStringLiteral("simsiam-sdmi"));
+  }
+
+  void invalidInputIsMarkedAndBlocksTheStart() {
+    MainWindow w(db_);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QTest::mouseClick(button(w.setup(), "variant_sdmi"), Qt::LeftButton);
+    QVERIFY(button(w.setup(), "add")->isEnabled());
+    QWidget* lr = w.setup()->field(QStringLiteral("lr"));
+    type_into(lr, QStringLiteral("-0.5"));
+    QVERIFY(!w.setup()->config().has_value());
+    QVERIFY(!button(w.setup(), "add")->isEnabled());
+    QVERIFY(lr->toolTip().contains(QStringLiteral("must be a number > 0")));
+    QVERIFY(!lr->styleSheet().isEmpty());
+    auto* error = w.setup()->findChild<QLabel*>(QStringLiteral("error"));
+    QVERIFY(error->text().startsWith(QStringLiteral("lr:")));
+    // Two bad fields are both marked.
+    QWidget* epochs = w.setup()->field(QStringLiteral("epochs"));
+    type_into(epochs, QStringLiteral("ten"));
+    QVERIFY(epochs->toolTip().contains(QStringLiteral("integer")));
+    QVERIFY(!lr->styleSheet().isEmpty());
+    w.addToQueue();  // the menu's path
+    QCOMPARE(w.queue()->pending(), 0);
+    shot(&w, QStringLiteral("invalid-input"));
+    // Fixing both enables the start again; the mark goes away.
+    type_into(lr, QStringLiteral("0.25"));
+    type_into(epochs, QStringLiteral("3"));
+    QVERIFY(w.setup()->config().has_value());
+    QVERIFY(lr->styleSheet().isEmpty());
+    QCOMPARE(w.setup()->config()->lr, 0.25);
+    // A variant's fixed ablation cannot be changed.
+    QTest::mouseClick(button(w.setup(), "variant_sdmi-nodv"), Qt::LeftButton);
+    QVERIFY(!w.setup()->field(QStringLiteral("marginal"))->isEnabled());
+    QCOMPARE(w.setup()->config()->marginal, false);
+    QCOMPARE(w.setup()->config()->lr, 0.25);  // what was typed for a common setting survives a method switch
+  }
+
+  void chartsAndTablesExport() {
+    MainWindow w(db_);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    configure(w, "variant_sdmi-nodv", 3);
+    QTest::mouseClick(button(w.setup(), "add"), Qt::LeftButton);
+    configure(w, "variant_simsiam", 3);
+    QTest::mouseClick(button(w.setup(), "add"), Qt::LeftButton);
+    QSignalSpy finished(w.queue(), &RunQueue::runFinished);
+    w.queue()->start();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, 120000);
+    QString error;
+    const QString png = dir_.filePath(QStringLiteral("charts.png")), svg = dir_.filePath(QStringLiteral("charts.svg"));
+    QVERIFY2(w.exportCharts(png, QSize(1500, 900), &error), qPrintable(error));
+    QVERIFY2(w.exportCharts(svg, QSize(1500, 900), &error), qPrintable(error));
+    QImage image(png);
+    QCOMPARE(image.size(), QSize(1500, 900));
+    QFile svg_file(svg);
+    QVERIFY(svg_file.open(QIODevice::ReadOnly));
+    const QByteArray svg_text = svg_file.readAll();
+    QVERIFY(svg_text.contains("<svg"));
+    QVERIFY(svg_text.contains("cos-DV"));
+    QVERIFY(!w.exportCharts(dir_.filePath(QStringLiteral("charts.bmp")), QSize(100, 100), &error));
+    QVERIFY(error.contains(QStringLiteral(".png, .svg")));
+    for (const char* ext : {"csv", "md", "tex"}) {
+      const QString path = dir_.filePath(QStringLiteral("table.%1").arg(QLatin1String(ext)));
+      QVERIFY2(w.exportTable(path, &error), qPrintable(error));
+      QFile f(path);
+      QVERIFY(f.open(QIODevice::ReadOnly));
+      const QByteArray text = f.readAll();
+      QVERIFY2(text.contains("sdmi-nodv") && text.contains("simsiam"), text.constData());
+    }
+    // The filter narrows the browser; the export follows what is shown.
+    w.browser()->reload();
+    w.browser()->setFilter(QStringLiteral("nodv"));
+    QCOMPARE(w.browser()->rowCount(), 1);
+    const QString only = dir_.filePath(QStringLiteral("only.csv"));
+    QVERIFY(w.exportTable(only, &error));
+    QFile f(only);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QVERIFY(!f.readAll().contains("simsiam,"));
+    shot(&w, QStringLiteral("two-runs"));
+  }
+
+  void aForeignDatabaseIsRefusedWithADialog() {
+    MainWindow w(db_);
+    w.show();
+    const QString bad = dir_.filePath(QStringLiteral("notes.db"));
+    QFile f(bad);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(QByteArray(4096, 'x'));
+    f.close();
+    QVERIFY(!w.openDatabase(bad));
+    QTRY_VERIFY(w.findChild<QWidget*>(QStringLiteral("errorDialog")) != nullptr);
+    QCOMPARE(w.database(), db_);
+    QCOMPARE(QFileInfo(bad).size(), 4096);
+  }
+};
+
+QTEST_MAIN(GuiTest)
+#include "test_gui.moc"

@@ -1,0 +1,85 @@
+#include "charts_panel.hpp"
+
+#include <QGridLayout>
+
+#include <algorithm>
+
+#include "ssrl/viz/metric_chart.hpp"
+
+namespace ssrl::ui {
+
+ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent) {
+  auto* grid = new QGridLayout(this);
+  grid->setContentsMargins(2, 2, 2, 2);
+  grid->setSpacing(2);
+  const std::pair<const char*, const char*> spec[] = {
+      {"cos-DV bound (validation)", "nats"}, {"InfoNCE bound (validation)", "nats"},
+      {"JSD bound (validation)", "nats"},    {"Training loss", "loss"},
+      {"Embedding SD (collapse → 0)", "mean per-dim SD"}, {"Effective rank (RankMe)", "rank"}};
+  int i = 0;
+  for (const auto& [title, unit] : spec) {
+    auto* c = new viz::MetricChart(QString::fromUtf8(title), QString::fromUtf8(unit));
+    c->setObjectName(QStringLiteral("chart%1").arg(i));
+    c->setMinimumSize(260, 200);
+    grid->addWidget(c, i / 3, i % 3);
+    charts_.push_back(c);
+    ++i;
+  }
+  // 5 redraws a second are plenty for a human and cost the trainer nothing.
+  timer_.setInterval(200);
+  connect(&timer_, &QTimer::timeout, this, &ChartsPanel::flush);
+  timer_.start();
+}
+
+void ChartsPanel::clear() {
+  for (auto* c : charts_) c->clear();
+  runs_.clear();
+  two_phase_.clear();
+}
+
+bool ChartsPanel::hasRun(qint64 run_id) const { return std::find(runs_.begin(), runs_.end(), run_id) != runs_.end(); }
+
+void ChartsPanel::addRun(qint64 run_id, const QString& label, bool sdmi_family, bool two_phases) {
+  if (hasRun(run_id)) return;
+  const int colour = static_cast<int>(runs_.size());
+  runs_.push_back(run_id);
+  two_phase_.push_back(two_phases);
+  const QString key = QString::number(run_id);
+  for (std::size_t i = 0; i < charts_.size(); ++i) {
+    if (static_cast<int>(i) == kLoss && two_phases) {
+      charts_[i]->addCurve(key + QStringLiteral(":E"), {label + QStringLiteral(" (E: f)"), !sdmi_family, colour});
+      charts_[i]->addCurve(key + QStringLiteral(":M"), {label + QStringLiteral(" (M: g)"), true, colour});
+    } else {
+      charts_[i]->addCurve(key, {label, !sdmi_family, colour});
+    }
+  }
+}
+
+void ChartsPanel::addEpoch(qint64 run_id, const EpochRecord& r) {
+  const auto it = std::find(runs_.begin(), runs_.end(), run_id);
+  if (it == runs_.end()) return;
+  const bool phases = two_phase_[static_cast<std::size_t>(it - runs_.begin())];
+  const QString key = QString::number(run_id);
+  charts_[kCosDv]->appendPoint(key, r.epoch, r.mi.cos_dv);
+  charts_[kInfoNce]->appendPoint(key, r.epoch, r.mi.infonce);
+  charts_[kJsd]->appendPoint(key, r.epoch, r.mi.jsd);
+  if (phases) {
+    charts_[kLoss]->appendPoint(key + QStringLiteral(":E"), r.epoch, r.loss_e);
+    charts_[kLoss]->appendPoint(key + QStringLiteral(":M"), r.epoch, r.loss_m);
+  } else {
+    charts_[kLoss]->appendPoint(key, r.epoch, r.loss);
+  }
+  charts_[kEmbeddingStd]->appendPoint(key, r.epoch, r.embedding_std);
+  charts_[kRank]->appendPoint(key, r.epoch, r.effective_rank);
+}
+
+void ChartsPanel::addEpochs(qint64 run_id, const std::vector<EpochRecord>& records) {
+  for (const auto& r : records) addEpoch(run_id, r);
+  flush();
+}
+
+void ChartsPanel::flush() {
+  for (auto* c : charts_) c->flush();
+}
+
+}  // namespace ssrl::ui

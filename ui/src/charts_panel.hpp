@@ -1,0 +1,44 @@
+#pragma once
+// The live charts: the three MI estimators, the training loss (per phase for
+// SDMI), and the two collapse indicators, one curve per run. SDMI-family runs
+// are solid, JMI-family runs dashed. Points are buffered and drawn on a
+// timer, so plotting never keeps up the training thread.
+
+#include <QTimer>
+#include <QWidget>
+
+#include <vector>
+
+#include "ssrl/records.hpp"
+
+namespace ssrl::viz {
+class MetricChart;
+}
+
+namespace ssrl::ui {
+
+class ChartsPanel : public QWidget {
+  Q_OBJECT
+ public:
+  explicit ChartsPanel(QWidget* parent = nullptr);
+
+  void clear();
+  // `sdmi_family` picks the line style; SDMI runs get E and M loss curves.
+  void addRun(qint64 run_id, const QString& label, bool sdmi_family, bool two_phases);
+  bool hasRun(qint64 run_id) const;
+  void addEpoch(qint64 run_id, const EpochRecord& record);
+  void addEpochs(qint64 run_id, const std::vector<EpochRecord>& records);
+  void flush();
+
+  std::vector<viz::MetricChart*> charts() const { return charts_; }
+  viz::MetricChart* chart(int index) const { return charts_.at(static_cast<std::size_t>(index)); }
+  enum Index { kCosDv, kInfoNce, kJsd, kLoss, kEmbeddingStd, kRank };
+
+ private:
+  std::vector<viz::MetricChart*> charts_;
+  std::vector<qint64> runs_;
+  std::vector<bool> two_phase_;
+  QTimer timer_;
+};
+
+}  // namespace ssrl::ui

@@ -1,0 +1,71 @@
+#pragma once
+// A Qt Charts view of one metric over epochs, one series per run (and per
+// phase where a run has several). Points arrive live or in bulk; live points
+// are buffered and drawn by flush(), which the owner calls on a timer, so a
+// fast run never floods the event loop.
+
+#include <QHash>
+#include <QString>
+#include <QtCharts/QChartView>
+
+#include <optional>
+#include <vector>
+
+class QLineSeries;
+class QValueAxis;
+
+namespace ssrl::viz {
+
+struct CurvePoint {
+  int epoch = 0;
+  std::optional<double> value;  // missing values leave a gap
+};
+
+struct CurveStyle {
+  QString label;
+  bool dashed = false;  // JMI family dashed, SDMI family solid
+  int colour = 0;       // index into the palette
+};
+
+class MetricChart : public QChartView {
+  Q_OBJECT
+ public:
+  MetricChart(const QString& title, const QString& y_label, QWidget* parent = nullptr);
+
+  QString title() const { return title_; }
+  void clear();
+  // A curve is addressed by a key (run id, run id + phase, ...).
+  void addCurve(const QString& key, const CurveStyle& style);
+  bool hasCurve(const QString& key) const { return curves_.contains(key); }
+  void setPoints(const QString& key, const std::vector<CurvePoint>& points);
+  void appendPoint(const QString& key, int epoch, std::optional<double> value);
+  // Draws buffered points and rescales the axes.
+  void flush();
+  // Points drawn so far (gaps not counted).
+  int pointCount(const QString& key) const;
+  int curveCount() const { return curves_.size(); }
+
+  static QColor colour(int index);
+
+ private:
+  struct Curve {
+    CurveStyle style;
+    std::vector<QLineSeries*> segments;
+    bool gap = true;  // the next point starts a new segment
+    QList<QPointF> pending;
+    std::vector<bool> pending_breaks;  // a gap before pending[i]
+    int points = 0;
+    int last_epoch = 0;  // later points only: a point never arrives twice
+  };
+  QLineSeries* newSegment(Curve& c, bool first);
+  void extend(double x, double y);
+
+  QString title_;
+  QValueAxis* x_ = nullptr;
+  QValueAxis* y_ = nullptr;
+  QHash<QString, Curve> curves_;
+  double lo_, hi_;
+  int max_epoch_ = 1;
+};
+
+}  // namespace ssrl::viz

@@ -1,0 +1,65 @@
+#include "ssrl/viz/chart_export.hpp"
+
+#include <QFileInfo>
+#include <QImage>
+#include <QPainter>
+#include <QSvgGenerator>
+#include <QtCharts/QChartView>
+
+#include <algorithm>
+
+namespace ssrl::viz {
+namespace {
+
+void paint_grid(QPainter& p, const std::vector<QChartView*>& charts, int columns, QSize size) {
+  const int n = static_cast<int>(charts.size());
+  const int cols = std::max(1, std::min(columns, n));
+  const int rows = (n + cols - 1) / cols;
+  const double w = static_cast<double>(size.width()) / cols, h = static_cast<double>(size.height()) / rows;
+  p.fillRect(QRectF(0, 0, size.width(), size.height()), Qt::white);
+  for (int i = 0; i < n; ++i) {
+    const QRectF target((i % cols) * w, (i / cols) * h, w, h);
+    QChart* chart = charts[static_cast<std::size_t>(i)]->chart();
+    // Render the chart at the cell's size so text keeps its size in the file.
+    const QSizeF old = chart->size();
+    chart->resize(target.size());
+    chart->scene()->render(&p, target, QRectF(QPointF(0, 0), target.size()));
+    chart->resize(old);
+  }
+}
+
+}  // namespace
+
+bool export_charts(const std::vector<QChartView*>& charts, int columns, const QString& path, QSize size,
+                   QString* error) {
+  auto fail = [&](const QString& why) {
+    if (error != nullptr) *error = why;
+    return false;
+  };
+  if (charts.empty()) return fail(QStringLiteral("no chart to export"));
+  if (size.width() < 16 || size.height() < 16 || size.width() > 20000 || size.height() > 20000)
+    return fail(QStringLiteral("figure size %1 x %2 is outside 16..20000 pixels").arg(size.width()).arg(size.height()));
+  const QString suffix = QFileInfo(path).suffix().toLower();
+  if (suffix == QLatin1String("svg")) {
+    QSvgGenerator svg;
+    svg.setFileName(path);
+    svg.setSize(size);
+    svg.setViewBox(QRect(QPoint(0, 0), size));
+    svg.setTitle(QStringLiteral("SSRL Workbench"));
+    QPainter p;
+    if (!p.begin(&svg)) return fail(QStringLiteral("cannot write %1").arg(path));
+    paint_grid(p, charts, columns, size);
+    p.end();
+    return true;
+  }
+  if (suffix != QLatin1String("png")) return fail(QStringLiteral("unknown figure format '.%1' (accepted: .png, .svg)").arg(suffix));
+  QImage image(size, QImage::Format_ARGB32_Premultiplied);
+  QPainter p(&image);
+  p.setRenderHint(QPainter::Antialiasing);
+  paint_grid(p, charts, columns, size);
+  p.end();
+  if (!image.save(path, "PNG")) return fail(QStringLiteral("cannot write %1").arg(path));
+  return true;
+}
+
+}  // namespace ssrl::viz
