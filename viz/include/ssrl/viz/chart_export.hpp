@@ -10,9 +10,10 @@ class QChartView;
 namespace ssrl::viz {
 
 // The format follows the file suffix (.png or .svg). `size` is the whole
-// figure in pixels; charts are laid out `columns` to a row. Returns false
-// and sets *error when the file cannot be written.
+// figure in pixels; charts are laid out `columns` to a row; `dpi` is stored
+// in the file and scales the text (96 = as on screen). Returns false and
+// sets *error when the file cannot be written.
 bool export_charts(const std::vector<QChartView*>& charts, int columns, const QString& path, QSize size,
-                   QString* error);
+                   QString* error, double dpi = 96.0);
 
 }  // namespace ssrl::viz

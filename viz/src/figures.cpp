@@ -1,0 +1,246 @@
+#include "ssrl/viz/figures.hpp"
+
+#include <QFileInfo>
+#include <QImage>
+#include <QtCharts/QBarCategoryAxis>
+#include <QtCharts/QBarSeries>
+#include <QtCharts/QBarSet>
+#include <QtCharts/QChart>
+#include <QtCharts/QChartView>
+#include <QtCharts/QLegend>
+#include <QtCharts/QValueAxis>
+
+#include <cmath>
+#include <map>
+#include <memory>
+
+#include "ssrl/errors.hpp"
+#include "ssrl/viz/chart_export.hpp"
+#include "ssrl/viz/metric_chart.hpp"
+
+namespace ssrl::viz {
+namespace {
+
+std::vector<std::vector<Vec3>> centres_of(const storage::RunDetail& run, const std::string& encoder) {
+  std::vector<std::vector<Vec3>> out;
+  for (const auto& e : run.epochs)
+    for (const auto& ec : e.centres)
+      if (ec.encoder == encoder) out.push_back(ec.centres);
+  return out;
+}
+
+std::vector<std::string> encoders_of(const storage::RunDetail& run) {
+  std::vector<std::string> names;
+  if (!run.epochs.empty())
+    for (const auto& ec : run.epochs.back().centres) names.push_back(ec.encoder);
+  return names;
+}
+
+std::string label(const storage::RunDetail& run) { return run.run.method + " #" + std::to_string(run.run.id); }
+
+std::optional<SeparationStats> stats_of(const storage::RunDetail& run, const std::string& encoder) {
+  for (const auto& f : run.finals)
+    if (f.encoder == encoder) return f.separation;
+  return std::nullopt;
+}
+
+void check_suffix(const std::string& path, std::initializer_list<const char*> accepted) {
+  const std::string suffix = QFileInfo(QString::fromStdString(path)).suffix().toLower().toStdString();
+  std::string list;
+  for (const char* a : accepted) {
+    if (suffix == a) return;
+    list += (list.empty() ? "." : ", .") + std::string(a);
+  }
+  throw ConfigError("out", "'" + path + "': this figure is written as " + list);
+}
+
+void check_size(const FigureOptions& opt) {
+  if (opt.width < 16 || opt.height < 16 || opt.width > 16384 || opt.height > 16384)
+    throw ConfigError("width", "figure size " + std::to_string(opt.width) + " x " + std::to_string(opt.height) +
+                                   " is outside 16..16384 pixels");
+  if (!(opt.dpi >= 24 && opt.dpi <= 2400)) throw ConfigError("dpi", "must be in [24, 2400]");
+}
+
+}  // namespace
+
+SphereFigure trajectory_figure(const storage::RunDetail& run, const std::vector<const storage::RunDetail*>& overlays) {
+  SphereFigure fig;
+  for (const auto& enc : encoders_of(run)) {
+    SpherePanel p;
+    p.title = label(run) + " — encoder " + enc + " (" + std::to_string(run.epochs.size()) + " epochs)";
+    p.runs.push_back({label(run) + " " + enc, centres_of(run, enc), false});
+    for (const auto* other : overlays) {
+      auto c = centres_of(*other, enc);
+      if (c.empty()) c = centres_of(*other, "f");
+      p.runs.push_back({label(*other) + " " + enc, c, true});
+    }
+    p.stats = stats_of(run, enc);
+    fig.panels.push_back(std::move(p));
+  }
+  return fig;
+}
+
+SphereFigure snapshot_figure(const storage::RunDetail& run, const std::vector<int>& epochs) {
+  SphereFigure fig;
+  std::vector<int> chosen;
+  for (int e : epochs)
+    if (e >= 1 && e <= static_cast<int>(run.epochs.size())) chosen.push_back(e);
+  if (chosen.empty()) throw ConfigError("epochs", "none of the snapshot epochs lies within the run's " +
+                                                       std::to_string(run.epochs.size()) + " epochs");
+  fig.columns = static_cast<int>(chosen.size());
+  for (const auto& enc : encoders_of(run)) {
+    const auto c = centres_of(run, enc);
+    for (int e : chosen) {
+      SpherePanel p;
+      p.title = label(run) + " " + enc + " — epoch " + std::to_string(e);
+      p.runs.push_back({label(run) + " " + enc, c, false});
+      p.upto_epoch = e;
+      p.legend = e == chosen.back();
+      p.stats = separation_stats(c[static_cast<std::size_t>(e - 1)]);
+      fig.panels.push_back(std::move(p));
+    }
+  }
+  return fig;
+}
+
+void write_sphere_figure(const SphereFigure& figure, const std::string& path, const FigureOptions& opt) {
+  check_suffix(path, {"png"});
+  check_size(opt);
+  SphereFigure scaled = figure;
+  scaled.font_scale = figure.font_scale * opt.dpi / 96.0;
+  const RenderedImage img = render_offscreen(scaled, opt.width, opt.height);
+  QImage q(img.rgb.data(), img.width, img.height, img.width * 3, QImage::Format_RGB888);
+  QImage copy = q.copy();
+  const int dpm = static_cast<int>(opt.dpi / 0.0254 + 0.5);
+  copy.setDotsPerMeterX(dpm);
+  copy.setDotsPerMeterY(dpm);
+  if (!copy.save(QString::fromStdString(path), "PNG")) throw Error("cannot write '" + path + "'");
+}
+
+void write_mi_figure(const std::vector<storage::RunDetail>& runs, const std::string& estimator,
+                     const std::string& path, const FigureOptions& opt) {
+  check_suffix(path, {"png", "svg"});
+  check_size(opt);
+  struct Est {
+    const char* key;
+    const char* title;
+  };
+  const std::vector<Est> all = {{"cos_dv", "cos-DV"}, {"infonce", "InfoNCE"}, {"jsd", "JSD"}};
+  auto value = [](const EpochRecord& e, const std::string& key) {
+    return key == "cos_dv" ? e.mi.cos_dv : key == "infonce" ? e.mi.infonce : e.mi.jsd;
+  };
+  std::vector<std::unique_ptr<MetricChart>> charts;
+  if (estimator == "all") {
+    for (const auto& est : all) {
+      auto c = std::make_unique<MetricChart>(QStringLiteral("%1 bound (validation)").arg(QString::fromLatin1(est.title)),
+                                             QStringLiteral("nats"));
+      int colour = 0;
+      for (const auto& run : runs) {
+        const QString key = QString::number(run.run.id);
+        c->addCurve(key, {QString::fromStdString(label(run)), run.run.paradigm != "SDMI", colour++});
+        for (const auto& e : run.epochs) c->appendPoint(key, e.epoch, value(e, est.key));
+      }
+      c->flush();
+      charts.push_back(std::move(c));
+    }
+  } else {
+    const Est* est = nullptr;
+    for (const auto& e : all)
+      if (estimator == e.key) est = &e;
+    if (est == nullptr) throw ConfigError("estimator", "unknown estimator '" + estimator + "' (accepted: cos_dv, infonce, jsd, all)");
+    for (const char* family : {"SDMI", "JMI"}) {
+      auto c = std::make_unique<MetricChart>(
+          QStringLiteral("%1 bound — %2 family").arg(QString::fromLatin1(est->title), QString::fromLatin1(family)),
+          QStringLiteral("nats"));
+      int colour = 0;
+      for (const auto& run : runs) {
+        if (run.run.paradigm != family) continue;
+        const QString key = QString::number(run.run.id);
+        c->addCurve(key, {QString::fromStdString(label(run)), std::string(family) == "JMI", colour++});
+        for (const auto& e : run.epochs) c->appendPoint(key, e.epoch, value(e, est->key));
+      }
+      c->flush();
+      charts.push_back(std::move(c));
+    }
+  }
+  std::vector<QChartView*> views;
+  for (auto& c : charts) {
+    c->resize(600, 400);
+    views.push_back(c.get());
+  }
+  QString error;
+  if (!export_charts(views, 3, QString::fromStdString(path), QSize(opt.width, opt.height), &error, opt.dpi))
+    throw Error(error.toStdString());
+}
+
+void write_ablation_figure(const std::vector<storage::RunRow>& runs, const std::string& path,
+                           const FigureOptions& opt) {
+  check_suffix(path, {"png", "svg"});
+  check_size(opt);
+  struct Bar {
+    std::string method, encoder, label;
+  };
+  const std::vector<Bar> bars = {{"sdmi", "f", "SDMI f"},
+                                 {"sdmi", "g", "SDMI g"},
+                                 {"sdmi-nodv", "f", "NoDV f"},
+                                 {"sdmi-nodv", "g", "NoDV g"},
+                                 {"sdmi-nodv-pred", "f", "NoDV-Pred f"},
+                                 {"sdmi-nodv-pred", "g", "NoDV-Pred g"},
+                                 {"simsiam", "f", "SimSiam"},
+                                 {"simsiam-nopred", "f", "SimSiam-NoPred"},
+                                 {"simsiam-sdmi", "f", "SimSiam-SDMI"}};
+  auto* set = new QBarSet(QStringLiteral("min nearest-neighbour angle (°), mean over seeds"));
+  set->setColor(MetricChart::colour(0));
+  QStringList categories;
+  int found = 0;
+  double top = 90.0;
+  for (const auto& b : bars) {
+    std::vector<double> v;
+    for (const auto& r : runs)
+      if (r.method == b.method && r.status == "finished")
+        for (const auto& f : r.finals)
+          if (f.encoder == b.encoder) v.push_back(f.separation.min);
+    double mean = 0, sd = 0;
+    for (double x : v) mean += x;
+    if (!v.empty()) mean /= static_cast<double>(v.size());
+    for (double x : v) sd += (x - mean) * (x - mean);
+    if (v.size() > 1) sd = std::sqrt(sd / static_cast<double>(v.size() - 1));
+    found += !v.empty();
+    top = std::max(top, mean + sd);
+    set->append(mean);
+    categories << (v.empty() ? QStringLiteral("%1\n(no run)").arg(QString::fromStdString(b.label))
+                             : QStringLiteral("%1\n%2 ± %3 (n=%4)")
+                                   .arg(QString::fromStdString(b.label))
+                                   .arg(mean, 0, 'f', 1)
+                                   .arg(sd, 0, 'f', 1)
+                                   .arg(v.size()));
+  }
+  if (found == 0) {
+    delete set;
+    throw ConfigError("runs", "no finished run of the ablation methods (sdmi, sdmi-nodv, sdmi-nodv-pred, simsiam, "
+                              "simsiam-nopred, simsiam-sdmi) in the selection");
+  }
+  auto* series = new QBarSeries;
+  series->append(set);
+  QChartView view;
+  view.setRenderHint(QPainter::Antialiasing);
+  QChart* chart = view.chart();
+  chart->addSeries(series);
+  chart->setTitle(QStringLiteral("Ablation on the Gaussian mixture: cluster separation (optimum 90°)"));
+  auto* x = new QBarCategoryAxis;
+  x->append(categories);
+  auto* y = new QValueAxis;
+  y->setRange(0, std::ceil(top / 10.0) * 10.0);
+  y->setTitleText(QStringLiteral("degrees"));
+  chart->addAxis(x, Qt::AlignBottom);
+  chart->addAxis(y, Qt::AlignLeft);
+  series->attachAxis(x);
+  series->attachAxis(y);
+  chart->legend()->setAlignment(Qt::AlignBottom);
+  view.resize(1000, 600);
+  QString error;
+  if (!export_charts({&view}, 1, QString::fromStdString(path), QSize(opt.width, opt.height), &error, opt.dpi))
+    throw Error(error.toStdString());
+}
+
+}  // namespace ssrl::viz
