@@ -104,6 +104,10 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   rep_g->add_option("--jobs", rep_req.jobs, "runs in parallel (default: one per CPU core, 1 thread each)");
   rep_g->add_option("--set", rep_sets, "key=value applied to every method that has that setting");
   rep_g->add_option("--tag", rep_req.tag, "tag of this batch (default: reproduce-gaussian-<setting>-<time>)");
+  if (gui.reproduce_figures)
+    rep_g->add_option("--out", rep_req.out,
+                      "folder for the figures: trajectories per method (PNG, needs a display or xvfb-run), "
+                      "MI curves per estimator and the ablation bars (SVG)");
 
   // runs, show, methods ----------------------------------------------------------
   std::string runs_format = "table", runs_dataset, runs_method, runs_status, runs_tag;
@@ -135,6 +139,21 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   exp_t->add_option("--tag", exp_req.tag, "only runs with this tag");
   exp_t->add_flag("--latest", exp_req.latest, "only the latest `reproduce` batch");
   exp_t->add_option("--runs", exp_runs, "comma-separated run ids");
+
+  FigureRequest fig_req;
+  std::string fig_epochs = "1,5,20,70,100";
+  auto* exp_f = exp->add_subcommand("figure", "a figure of stored runs as PNG or SVG");
+  exp_f->add_option("--kind", fig_req.kind, "trajectories|snapshots (PNG, VTK) or mi|ablation (PNG or SVG)")->required();
+  exp_f->add_option("--out", fig_req.out, "output file (.png or .svg)")->required();
+  exp_f->add_option("--run", fig_req.run, "run id or name (trajectories, snapshots, mi)");
+  exp_f->add_option("--compare", fig_req.compare, "trajectories: a second run drawn hollow for comparison");
+  exp_f->add_option("--tag", fig_req.tag, "mi, ablation: the runs with this tag");
+  exp_f->add_flag("--latest", fig_req.latest, "mi, ablation: the newest reproduce batch");
+  exp_f->add_option("--estimator", fig_req.estimator, "mi: all (one panel each) or cos_dv|infonce|jsd (SDMI|JMI panels)");
+  exp_f->add_option("--width", fig_req.width, "pixels (default 1800)");
+  exp_f->add_option("--height", fig_req.height, "pixels (default 1000)");
+  exp_f->add_option("--dpi", fig_req.dpi, "resolution stored in the file; scales the text (default 150)");
+  exp_f->add_option("--epochs", fig_epochs, "snapshots: comma-separated epochs (default 1,5,20,70,100)");
 
   // bench -------------------------------------------------------------------------
   BenchRequest bench_req;
@@ -196,11 +215,20 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
     for (const auto& m : rep_req.methods) find_method(m);
     for (const auto& kv : rep_sets) rep_req.settings.push_back(split_setting(kv));
     if (rep_req.jobs < 0) throw ConfigError("jobs", "must be at least 1");
-    return cmd_reproduce_gaussian(g, rep_req);
+    const int code = cmd_reproduce_gaussian(g, rep_req);
+    if (rep_req.out.empty() || code == kInterrupted) return code;
+    const int figures = gui.reproduce_figures(g, rep_req.tag, rep_req.out);
+    return code != kOk ? code : figures;
   }
   if (runs->parsed()) return cmd_runs(g, runs_format, runs_dataset, runs_method, runs_status, runs_tag);
   if (show->parsed()) return cmd_show(g, show_run, show_format);
   if (methods->parsed()) return cmd_methods(methods_format);
+  if (exp_f->parsed()) {
+    if (!gui.figure)
+      throw ConfigError("export", "this build has no figure export (configured with -DWB_BUILD_GUI=OFF)");
+    fig_req.epochs = parse_list(fig_epochs, "epochs");
+    return gui.figure(g, fig_req);
+  }
   if (exp_t->parsed()) {
     if (!exp_runs.empty()) exp_req.runs = parse_list(exp_runs, "runs");
     return cmd_export_table(g, exp_req);

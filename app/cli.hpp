@@ -3,6 +3,8 @@
 #include <functional>
 #include <string>
 
+#include "commands.hpp"
+
 namespace ssrl::app {
 
 // What the GUI build adds to the CLI; empty functions without the GUI.
@@ -11,6 +13,9 @@ struct GuiHooks {
   std::function<int(const std::string& db_path)> open;
   // `bench gui`: event-loop latency and training overhead of the window.
   std::function<int(const std::string& db_path, const std::string& method, int epochs, int repeats)> bench;
+  // `export figure`, and the figures of `reproduce gaussian --out`.
+  std::function<int(const Global& g, const FigureRequest& req)> figure;
+  std::function<int(const Global& g, const std::string& tag, const std::string& dir)> reproduce_figures;
 };
 
 // Parses the command line and runs the command; returns the exit code.

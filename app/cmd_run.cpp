@@ -134,7 +134,7 @@ int cmd_run(const Global& g, const RunRequest& req) {
   }
 }
 
-int cmd_reproduce_gaussian(const Global& g, const ReproduceRequest& req) {
+int cmd_reproduce_gaussian(const Global& g, ReproduceRequest& req) {
   // Every config is built and checked before the first run starts.
   std::vector<std::string> methods = req.methods;
   if (methods.empty()) methods = method_names();
@@ -154,7 +154,8 @@ int cmd_reproduce_gaussian(const Global& g, const ReproduceRequest& req) {
   if (req.setting != "minibatch" && req.setting != "fullbatch")
     throw ConfigError("setting", "unknown setting '" + req.setting + "' (accepted: minibatch, fullbatch)");
   if (req.seeds.empty()) throw ConfigError("seeds", "needs at least one seed");
-  const std::string tag = req.tag.empty() ? "reproduce-gaussian-" + req.setting + "-" + utc_stamp() : req.tag;
+  if (req.tag.empty()) req.tag = "reproduce-gaussian-" + req.setting + "-" + utc_stamp();
+  const std::string tag = req.tag;
 
   std::vector<RunConfig> configs;
   for (long long seed : req.seeds) {

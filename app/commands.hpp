@@ -26,6 +26,7 @@ struct RunRequest {
 };
 
 struct ReproduceRequest {
+  std::string out;  // folder for the figures; empty: none
   std::vector<long long> seeds{0};
   std::string setting = "minibatch";  // minibatch | fullbatch
   std::vector<std::string> methods;   // empty: every method and variant
@@ -43,6 +44,19 @@ struct ExportRequest {
   std::vector<long long> runs;
 };
 
+struct FigureRequest {
+  std::string run;      // id or name (trajectories, snapshots, mi)
+  std::string compare;  // a second run drawn hollow on the trajectories
+  std::string tag;      // a batch of runs (mi, ablation)
+  bool latest = false;  // the newest reproduce batch (mi, ablation)
+  std::string kind;     // trajectories | snapshots | mi | ablation
+  std::string out;
+  std::string estimator = "all";  // mi: all | cos_dv | infonce | jsd
+  int width = 1800, height = 1000;
+  double dpi = 150;
+  std::vector<long long> epochs{1, 5, 20, 70, 100};
+};
+
 struct BenchRequest {
   std::vector<long long> sizes{512, 2500, 10000};
   int dim = 3;
@@ -52,13 +66,17 @@ struct BenchRequest {
 };
 
 int cmd_run(const Global& g, const RunRequest& req);
-int cmd_reproduce_gaussian(const Global& g, const ReproduceRequest& req);
+// Fills req.tag when it was empty.
+int cmd_reproduce_gaussian(const Global& g, ReproduceRequest& req);
 int cmd_runs(const Global& g, const std::string& format, const std::string& dataset, const std::string& method,
              const std::string& status, const std::string& tag);
 int cmd_show(const Global& g, const std::string& run, const std::string& format);
 int cmd_methods(const std::string& format);
 int cmd_export_table(const Global& g, const ExportRequest& req);
 int cmd_bench(const BenchRequest& req);
+// GUI builds only (Qt Charts, VTK): app/cmd_figure.cpp.
+int cmd_export_figure(const Global& g, const FigureRequest& req);
+int write_reproduce_figures(const Global& g, const std::string& tag, const std::string& dir);
 
 // Signal handling for runs: the first SIGINT/SIGTERM asks the trainer to
 // stop after the current epoch; a second one ends the process.

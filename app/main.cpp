@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
     opt.repeats = repeats;
     return ssrl::ui::run_gui_benchmark(argc, argv, db_path, opt);
   };
+  gui.figure = ssrl::app::cmd_export_figure;
+  gui.reproduce_figures = ssrl::app::write_reproduce_figures;
 #endif
   try {
     return ssrl::app::run_cli(argc, argv, gui);

@@ -8,6 +8,8 @@
 #include <QtCharts/QChart>
 #include <QtCharts/QChartView>
 #include <QtCharts/QLegend>
+#include <QtCharts/QLegendMarker>
+#include <QtCharts/QLineSeries>
 #include <QtCharts/QValueAxis>
 
 #include <cmath>
@@ -129,18 +131,50 @@ void write_mi_figure(const std::vector<storage::RunDetail>& runs, const std::str
   auto value = [](const EpochRecord& e, const std::string& key) {
     return key == "cos_dv" ? e.mi.cos_dv : key == "infonce" ? e.mi.infonce : e.mi.jsd;
   };
+  // One curve per method: the mean over its runs (seeds) at each epoch.
+  struct Curve {
+    std::string label, paradigm;
+    std::vector<const storage::RunDetail*> runs;
+  };
+  std::vector<Curve> curves;
+  for (const auto& run : runs) {
+    auto it = std::find_if(curves.begin(), curves.end(), [&](const Curve& c) { return c.label == run.run.method; });
+    if (it == curves.end()) {
+      curves.push_back({run.run.method, run.run.paradigm, {}});
+      it = curves.end() - 1;
+    }
+    it->runs.push_back(&run);
+  }
+  if (runs.size() == 1) curves.front().label = label(runs.front());
+  auto mean_points = [&](const Curve& c, const std::string& key) {
+    std::map<int, std::pair<double, int>> acc;
+    for (const auto* r : c.runs)
+      for (const auto& e : r->epochs)
+        if (const auto v = value(e, key)) acc[e.epoch].first += *v, acc[e.epoch].second += 1;
+    std::vector<CurvePoint> pts;
+    int last = 0;
+    for (const auto& [epoch, sum] : acc) {
+      if (epoch > last + 1) pts.push_back({last + 1, std::nullopt});  // a gap (SimSiam's first epoch)
+      pts.push_back({epoch, sum.first / sum.second});
+      last = epoch;
+    }
+    return pts;
+  };
+  auto curve_label = [](const Curve& c) {
+    return c.runs.size() > 1 ? QStringLiteral("%1 (mean of %2)").arg(QString::fromStdString(c.label)).arg(c.runs.size())
+                             : QString::fromStdString(c.label);
+  };
   std::vector<std::unique_ptr<MetricChart>> charts;
   if (estimator == "all") {
     for (const auto& est : all) {
       auto c = std::make_unique<MetricChart>(QStringLiteral("%1 bound (validation)").arg(QString::fromLatin1(est.title)),
                                              QStringLiteral("nats"));
       int colour = 0;
-      for (const auto& run : runs) {
-        const QString key = QString::number(run.run.id);
-        c->addCurve(key, {QString::fromStdString(label(run)), run.run.paradigm != "SDMI", colour++});
-        for (const auto& e : run.epochs) c->appendPoint(key, e.epoch, value(e, est.key));
+      for (const auto& curve : curves) {
+        const QString key = QString::fromStdString(curve.label);
+        c->addCurve(key, {curve_label(curve), curve.paradigm != "SDMI", colour++});
+        c->setPoints(key, mean_points(curve, est.key));
       }
-      c->flush();
       charts.push_back(std::move(c));
     }
   } else {
@@ -153,16 +187,16 @@ void write_mi_figure(const std::vector<storage::RunDetail>& runs, const std::str
           QStringLiteral("%1 bound — %2 family").arg(QString::fromLatin1(est->title), QString::fromLatin1(family)),
           QStringLiteral("nats"));
       int colour = 0;
-      for (const auto& run : runs) {
-        if (run.run.paradigm != family) continue;
-        const QString key = QString::number(run.run.id);
-        c->addCurve(key, {QString::fromStdString(label(run)), std::string(family) == "JMI", colour++});
-        for (const auto& e : run.epochs) c->appendPoint(key, e.epoch, value(e, est->key));
+      for (const auto& curve : curves) {
+        if (curve.paradigm != family) continue;
+        const QString key = QString::fromStdString(curve.label);
+        c->addCurve(key, {curve_label(curve), std::string(family) == "JMI", colour++});
+        c->setPoints(key, mean_points(curve, est->key));
       }
-      c->flush();
       charts.push_back(std::move(c));
     }
   }
+  for (auto& c : charts) c->chart()->legend()->setAlignment(curves.size() > 4 ? Qt::AlignRight : Qt::AlignBottom);
   std::vector<QChartView*> views;
   for (auto& c : charts) {
     c->resize(600, 400);
@@ -189,10 +223,11 @@ void write_ablation_figure(const std::vector<storage::RunRow>& runs, const std::
                                  {"simsiam", "f", "SimSiam"},
                                  {"simsiam-nopred", "f", "SimSiam-NoPred"},
                                  {"simsiam-sdmi", "f", "SimSiam-SDMI"}};
-  auto* set = new QBarSet(QStringLiteral("min nearest-neighbour angle (°), mean over seeds"));
+  auto* set = new QBarSet(QStringLiteral("min nearest-neighbour angle (°): mean over seeds, bars ± SD"));
   set->setColor(MetricChart::colour(0));
   QStringList categories;
-  int found = 0;
+  std::vector<double> means, sds;
+  int found = 0, seeds = 0;
   double top = 90.0;
   for (const auto& b : bars) {
     std::vector<double> v;
@@ -208,12 +243,11 @@ void write_ablation_figure(const std::vector<storage::RunRow>& runs, const std::
     found += !v.empty();
     top = std::max(top, mean + sd);
     set->append(mean);
-    categories << (v.empty() ? QStringLiteral("%1\n(no run)").arg(QString::fromStdString(b.label))
-                             : QStringLiteral("%1\n%2 ± %3 (n=%4)")
-                                   .arg(QString::fromStdString(b.label))
-                                   .arg(mean, 0, 'f', 1)
-                                   .arg(sd, 0, 'f', 1)
-                                   .arg(v.size()));
+    means.push_back(mean);
+    sds.push_back(v.size() > 1 ? sd : 0.0);
+    seeds = std::max(seeds, static_cast<int>(v.size()));
+    categories << (v.empty() ? QStringLiteral("%1 (none)").arg(QString::fromStdString(b.label))
+                             : QString::fromStdString(b.label));
   }
   if (found == 0) {
     delete set;
@@ -222,6 +256,11 @@ void write_ablation_figure(const std::vector<storage::RunRow>& runs, const std::
   }
   auto* series = new QBarSeries;
   series->append(set);
+  series->setLabelsVisible(true);
+  series->setLabelsFormat(QStringLiteral("@value°"));
+  series->setLabelsPrecision(3);
+  set->setLabel(QStringLiteral("min nearest-neighbour angle (°): mean over up to %1 seed(s), bars ± SD").arg(seeds));
+  series->setLabelsPosition(QAbstractBarSeries::LabelsInsideEnd);
   QChartView view;
   view.setRenderHint(QPainter::Antialiasing);
   QChart* chart = view.chart();
@@ -230,12 +269,34 @@ void write_ablation_figure(const std::vector<storage::RunRow>& runs, const std::
   auto* x = new QBarCategoryAxis;
   x->append(categories);
   auto* y = new QValueAxis;
-  y->setRange(0, std::ceil(top / 10.0) * 10.0);
+  const double ymax = std::ceil(top / 10.0) * 10.0;
+  y->setRange(0, ymax);
+  y->setTickCount(static_cast<int>(ymax / 10.0) + 1);
+  y->setLabelFormat(QStringLiteral("%.0f"));
   y->setTitleText(QStringLiteral("degrees"));
   chart->addAxis(x, Qt::AlignBottom);
   chart->addAxis(y, Qt::AlignLeft);
   series->attachAxis(x);
   series->attachAxis(y);
+  // Error bars (± SD over seeds) as short vertical lines on a value axis
+  // aligned with the categories.
+  auto* xe = new QValueAxis;
+  xe->setRange(-0.5, static_cast<double>(means.size()) - 0.5);
+  xe->setVisible(false);
+  chart->addAxis(xe, Qt::AlignBottom);
+  for (std::size_t i = 0; i < means.size(); ++i) {
+    if (sds[i] <= 0) continue;
+    auto* bar = new QLineSeries;
+    bar->append(static_cast<double>(i), means[i] - sds[i]);
+    bar->append(static_cast<double>(i), means[i] + sds[i]);
+    QPen pen(QColor(40, 40, 40));
+    pen.setWidthF(2.0);
+    bar->setPen(pen);
+    chart->addSeries(bar);
+    bar->attachAxis(xe);
+    bar->attachAxis(y);
+    for (auto* m : chart->legend()->markers(bar)) m->setVisible(false);
+  }
   chart->legend()->setAlignment(Qt::AlignBottom);
   view.resize(1000, 600);
   QString error;

@@ -48,7 +48,7 @@ std::vector<Vec3> great_circle_arc(const Vec3& a, const Vec3& b, double step_deg
 double epoch_opacity(int epoch, int epochs) {
   if (epochs <= 1) return 1.0;
   const double f = static_cast<double>(epoch - 1) / (epochs - 1);
-  return 0.12 + 0.88 * std::clamp(f, 0.0, 1.0);
+  return 0.25 + 0.75 * std::clamp(f, 0.0, 1.0);
 }
 
 void cluster_colour(int k, double rgb[3]) {
@@ -194,7 +194,7 @@ vtkSmartPointer<vtkTextActor> text(const std::string& s, double size, double x, 
   return t;
 }
 
-void fill(vtkRenderer* ren, const SpherePanel& panel, double font_scale) {
+void fill(vtkRenderer* ren, const SpherePanel& panel, double font_scale, bool compact) {
   ren->SetBackground(1, 1, 1);
   ren->SetUseDepthPeeling(true);
   ren->SetMaximumNumberOfPeels(8);
@@ -220,9 +220,13 @@ void fill(vtkRenderer* ren, const SpherePanel& panel, double font_scale) {
   ren->AddActor2D(text(panel.title, fs * 1.25, 0.5, 0.985, VTK_TEXT_CENTERED, true));
   if (panel.stats) {
     char buf[200];
-    std::snprintf(buf, sizeof buf, "nearest-neighbour angle: mean %.1f\xC2\xB0  min %.1f\xC2\xB0  max %.1f\xC2\xB0  SD %.1f\xC2\xB0\n"
-                  "optimum min %.0f\xC2\xB0 (5 points: triangular bipyramid)",
-                  panel.stats->mean, panel.stats->min, panel.stats->max, panel.stats->sd, panel.optimum_deg);
+    if (compact)
+      std::snprintf(buf, sizeof buf, "NN angle mean %.0f\xC2\xB0 min %.0f\xC2\xB0\n(optimum min %.0f\xC2\xB0)",
+                    panel.stats->mean, panel.stats->min, panel.optimum_deg);
+    else
+      std::snprintf(buf, sizeof buf, "nearest-neighbour angle: mean %.1f\xC2\xB0  min %.1f\xC2\xB0  max %.1f\xC2\xB0  SD %.1f\xC2\xB0\n"
+                    "optimum min %.0f\xC2\xB0 (5 points: triangular bipyramid)",
+                    panel.stats->mean, panel.stats->min, panel.stats->max, panel.stats->sd, panel.optimum_deg);
     auto t = text(buf, fs, 0.02, 0.085, VTK_TEXT_LEFT, false);
     ren->AddActor2D(t);
   }
@@ -243,9 +247,9 @@ void fill(vtkRenderer* ren, const SpherePanel& panel, double font_scale) {
       legend->SetEntry(clusters, static_cast<vtkPolyData*>(nullptr), name.c_str(), grey);
     }
     legend->GetPositionCoordinate()->SetCoordinateSystemToNormalizedViewport();
-    legend->GetPositionCoordinate()->SetValue(0.80, 0.70);
+    legend->GetPositionCoordinate()->SetValue(0.84, 0.76);
     legend->GetPosition2Coordinate()->SetCoordinateSystemToNormalizedViewport();
-    legend->GetPosition2Coordinate()->SetValue(0.19, 0.22);
+    legend->GetPosition2Coordinate()->SetValue(0.15, 0.16);
     legend->UseBackgroundOff();
     legend->BorderOff();
     legend->GetEntryTextProperty()->SetColor(0.15, 0.17, 0.2);
@@ -276,7 +280,7 @@ std::vector<vtkSmartPointer<vtkRenderer>> build_scene(vtkRenderWindow* window, c
     const int r = i / cols, c = i % cols;
     ren->SetViewport(static_cast<double>(c) / cols, 1.0 - static_cast<double>(r + 1) / rows,
                      static_cast<double>(c + 1) / cols, 1.0 - static_cast<double>(r) / rows);
-    fill(ren, figure.panels[static_cast<std::size_t>(i)], figure.font_scale);
+    fill(ren, figure.panels[static_cast<std::size_t>(i)], figure.font_scale, cols >= 3);
     if (previous.size() == static_cast<std::size_t>(n)) ren->SetActiveCamera(previous[static_cast<std::size_t>(i)]->GetActiveCamera());
     else reset_camera(ren);
     ren->ResetCameraClippingRange();
