@@ -22,6 +22,8 @@
 #include "run_browser.hpp"
 #include "run_queue.hpp"
 #include "setup_panel.hpp"
+#include "sphere_dock.hpp"
+#include "ssrl/viz/sphere_view.hpp"
 #include "ssrl/storage/database.hpp"
 #include "ssrl/viz/metric_chart.hpp"
 
@@ -221,6 +223,74 @@ class GuiTest : public QObject {
     QVERIFY(f.open(QIODevice::ReadOnly));
     QVERIFY(!f.readAll().contains("simsiam,"));
     shot(&w, QStringLiteral("two-runs"));
+  }
+
+  void sphereTrajectoriesGrowOnePointPerEpoch() {
+    MainWindow w(db_);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    configure(w, "variant_sdmi", 6);
+    QTest::mouseClick(button(w.setup(), "add"), Qt::LeftButton);
+    std::vector<int> drawn;
+    std::vector<int> panels;
+    connect(w.queue(), &RunQueue::runEpoch, this, [&](qint64, const EpochRecord&) {
+      w.sphere()->flushNow();
+      drawn.push_back(w.sphere()->view()->drawnEpochs(0));
+      panels.push_back(static_cast<int>(w.sphere()->view()->figure().panels.size()));
+    });
+    QSignalSpy finished(w.queue(), &RunQueue::runFinished);
+    w.queue()->start();
+    QVERIFY(finished.wait(60000));
+    QCOMPARE(drawn, (std::vector<int>{1, 2, 3, 4, 5, 6}));
+    QCOMPARE(panels.back(), 2);  // f and g side by side for SDMI
+    // Scrub back to epoch 3; snapshots; a second run to compare.
+    w.sphere()->setEpoch(3);
+    w.sphere()->flushNow();
+    QCOMPARE(w.sphere()->view()->drawnEpochs(0), 3);
+    w.sphere()->setEncoderMode(QStringLiteral("g"));
+    w.sphere()->setSnapshots(true, QStringLiteral("1, 2"));
+    w.sphere()->setEpoch(0);
+    w.sphere()->flushNow();
+    QCOMPARE(static_cast<int>(w.sphere()->view()->figure().panels.size()), 3);  // epochs 1, 2 and the latest
+    QCOMPARE(w.sphere()->view()->drawnEpochs(0), 1);
+    QCOMPARE(w.sphere()->view()->drawnEpochs(2), 6);
+    shot(&w, QStringLiteral("sphere-snapshots"));
+    w.sphere()->setSnapshots(false);
+    w.sphere()->flushNow();
+    QCOMPARE(static_cast<int>(w.sphere()->view()->figure().panels.size()), 1);
+  }
+
+  void sphereViewRendersRotatesAndResets() {
+    MainWindow w(db_);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    configure(w, "variant_simsiam-sdmi", 4);
+    QTest::mouseClick(button(w.setup(), "add"), Qt::LeftButton);
+    QSignalSpy finished(w.queue(), &RunQueue::runFinished);
+    w.queue()->start();
+    QVERIFY(finished.wait(60000));
+    w.sphere()->flushNow();
+    viz::SphereView* view = w.sphere()->view();
+    const QImage before = view->grabFramebuffer();
+    int inked = 0;
+    for (int y = 0; y < before.height(); y += 2)
+      for (int x = 0; x < before.width(); x += 2) inked += qGray(before.pixel(x, y)) < 235;
+    QVERIFY2(inked > (before.width() / 2) * (before.height() / 2) / 10, "the sphere view is blank");
+    before.save(QStringLiteral(WB_SCREENSHOT_DIR "/sphere-view.png"));
+    // A left drag rotates the camera: the picture changes.
+    const QPoint c = view->rect().center();
+    QTest::mousePress(view, Qt::LeftButton, {}, c);
+    for (int i = 1; i <= 8; ++i) {
+      QMouseEvent move(QEvent::MouseMove, QPointF(c + QPoint(10 * i, 4 * i)), view->mapToGlobal(QPointF(c + QPoint(10 * i, 4 * i))),
+                       Qt::NoButton, Qt::LeftButton, Qt::NoModifier);
+      QApplication::sendEvent(view, &move);
+    }
+    QTest::mouseRelease(view, Qt::LeftButton, {}, c + QPoint(80, 32));
+    const QImage rotated = view->grabFramebuffer();
+    QVERIFY2(rotated != before, "dragging did not rotate the view");
+    view->resetCamera();
+    const QImage reset = view->grabFramebuffer();
+    QCOMPARE(reset, before);
   }
 
   void aForeignDatabaseIsRefusedWithADialog() {

@@ -27,6 +27,7 @@
 #include "run_browser.hpp"
 #include "run_queue.hpp"
 #include "setup_panel.hpp"
+#include "sphere_dock.hpp"
 #include "ssrl/errors.hpp"
 #include "ssrl/methods.hpp"
 #include "ssrl/storage/database.hpp"
@@ -71,6 +72,12 @@ MainWindow::MainWindow(const QString& db_path, QWidget* parent) : QMainWindow(pa
   queue_dock->setWidget(queue_);
   addDockWidget(Qt::BottomDockWidgetArea, queue_dock);
 
+  sphere_ = new SphereDock;
+  auto* sphere_dock = new QDockWidget(QStringLiteral("Unit sphere"));
+  sphere_dock->setObjectName(QStringLiteral("sphereDock"));
+  sphere_dock->setWidget(sphere_);
+  addDockWidget(Qt::RightDockWidgetArea, sphere_dock);
+
   browser_ = new RunBrowser;
   auto* browser_dock = new QDockWidget(QStringLiteral("Runs"));
   browser_dock->setObjectName(QStringLiteral("runsDock"));
@@ -98,19 +105,22 @@ MainWindow::MainWindow(const QString& db_path, QWidget* parent) : QMainWindow(pa
   connect(queue_, &RunQueue::runStarted, this, [this](qint64 run_id, const RunConfig& cfg, const QString& device) {
     live_.insert(run_id);
     const MethodInfo& info = find_method(cfg.method);
-    charts_->addRun(run_id, QStringLiteral("%1 #%2").arg(QString::fromStdString(cfg.method)).arg(run_id),
-                    info.paradigm == Paradigm::SDMI, info.base == "sdmi");
+    const QString label = QStringLiteral("%1 #%2").arg(QString::fromStdString(cfg.method)).arg(run_id);
+    charts_->addRun(run_id, label, info.paradigm == Paradigm::SDMI, info.base == "sdmi");
+    sphere_->setRun(run_id, label, {}, {});
+    sphere_->showRun(run_id);
     device_->setText(QStringLiteral("device: %1 · LibTorch %2").arg(device, QString::fromStdString(torch_version())));
     browser_->reload();
   });
   connect(queue_, &RunQueue::runEpoch, charts_, &ChartsPanel::addEpoch);
+  connect(queue_, &RunQueue::runEpoch, sphere_, &SphereDock::addEpoch);
   connect(queue_, &RunQueue::runFinished, this, [this](qint64 run_id, const RunOutcome& out) {
     statusBar()->showMessage(QStringLiteral("run %1 %2").arg(run_id).arg(QString::fromLatin1(status_name(out.status))), 8000);
     browser_->reload();
   });
 
   buildMenus();
-  resize(1400, 900);
+  resize(1600, 950);
   loadSettings();
   browser_->setDatabase(db_path_);
   // Start with the newest stored run on the charts.
@@ -205,6 +215,7 @@ void MainWindow::addToQueue() {
 
 void MainWindow::rebuildCharts() {
   charts_->clear();
+  sphere_->clear();
   std::set<qint64> ids(live_);
   for (auto id : browser_->selectedRuns()) ids.insert(id);
   if (ids.empty() || !QFileInfo::exists(db_path_)) return;
@@ -213,9 +224,10 @@ void MainWindow::rebuildCharts() {
     for (auto id : ids) {
       const auto d = db.load_run(id);
       if (!d) continue;
-      charts_->addRun(id, QStringLiteral("%1 #%2").arg(QString::fromStdString(d->run.method)).arg(id),
-                      d->run.paradigm == "SDMI", d->run.base_method == "sdmi");
+      const QString label = QStringLiteral("%1 #%2").arg(QString::fromStdString(d->run.method)).arg(id);
+      charts_->addRun(id, label, d->run.paradigm == "SDMI", d->run.base_method == "sdmi");
       charts_->addEpochs(id, d->epochs);
+      sphere_->setRun(id, label, d->epochs, d->finals);
     }
   } catch (const Error& e) {
     showError(QString::fromUtf8(e.what()));

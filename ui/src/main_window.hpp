@@ -17,6 +17,7 @@ class ChartsPanel;
 class RunBrowser;
 class RunQueue;
 class SetupPanel;
+class SphereDock;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -28,6 +29,7 @@ class MainWindow : public QMainWindow {
   RunQueue* queue() const { return queue_; }
   RunBrowser* browser() const { return browser_; }
   ChartsPanel* charts() const { return charts_; }
+  SphereDock* sphere() const { return sphere_; }
   QString database() const { return db_path_; }
 
   // The same code paths as the menu entries, for scripts and tests.
@@ -53,6 +55,7 @@ class MainWindow : public QMainWindow {
   RunQueue* queue_ = nullptr;
   RunBrowser* browser_ = nullptr;
   ChartsPanel* charts_ = nullptr;
+  SphereDock* sphere_ = nullptr;
   QLabel* device_ = nullptr;
   QLabel* epoch_ = nullptr;
   std::set<qint64> live_;  // runs of this session, drawn whatever the selection

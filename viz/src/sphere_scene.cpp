@@ -268,6 +268,18 @@ void reset_camera(vtkRenderer* ren) {
   ren->ResetCameraClippingRange();
 }
 
+void fit_cameras(vtkRenderWindow* window) {
+  const int* size = window->GetSize();
+  if (size == nullptr || size[0] <= 0 || size[1] <= 0) return;
+  auto* list = window->GetRenderers();
+  list->InitTraversal();
+  while (vtkRenderer* ren = list->GetNextItem()) {
+    const double* vp = ren->GetViewport();
+    const double w = (vp[2] - vp[0]) * size[0], h = (vp[3] - vp[1]) * size[1];
+    ren->GetActiveCamera()->SetUseHorizontalViewAngle(w < h);
+  }
+}
+
 std::vector<vtkSmartPointer<vtkRenderer>> build_scene(vtkRenderWindow* window, const SphereFigure& figure,
                                                       const std::vector<vtkSmartPointer<vtkRenderer>>& previous) {
   window->GetRenderers()->RemoveAllItems();
@@ -280,7 +292,9 @@ std::vector<vtkSmartPointer<vtkRenderer>> build_scene(vtkRenderWindow* window, c
     const int r = i / cols, c = i % cols;
     ren->SetViewport(static_cast<double>(c) / cols, 1.0 - static_cast<double>(r + 1) / rows,
                      static_cast<double>(c + 1) / cols, 1.0 - static_cast<double>(r) / rows);
-    fill(ren, figure.panels[static_cast<std::size_t>(i)], figure.font_scale, cols >= 3);
+    const int* size = window->GetSize();
+    const bool narrow = size != nullptr && size[0] > 0 && size[0] / cols < 650;
+    fill(ren, figure.panels[static_cast<std::size_t>(i)], figure.font_scale, cols >= 3 || narrow);
     if (previous.size() == static_cast<std::size_t>(n)) ren->SetActiveCamera(previous[static_cast<std::size_t>(i)]->GetActiveCamera());
     else reset_camera(ren);
     ren->ResetCameraClippingRange();
@@ -296,6 +310,7 @@ std::vector<vtkSmartPointer<vtkRenderer>> build_scene(vtkRenderWindow* window, c
     window->AddRenderer(ren);
     out.push_back(ren);
   }
+  fit_cameras(window);
   return out;
 }
 

@@ -20,4 +20,8 @@ std::vector<vtkSmartPointer<vtkRenderer>> build_scene(vtkRenderWindow* window, c
 
 void reset_camera(vtkRenderer* renderer);
 
+// Keeps the whole sphere in view whatever the panel's shape: the 30-degree
+// view angle applies to the panel's shorter side.
+void fit_cameras(vtkRenderWindow* window);
+
 }  // namespace ssrl::viz::detail

@@ -29,6 +29,7 @@ struct SphereView::Impl {
   bool initialised = false;
   bool in_paint = false;
   bool rendered_outside_paint = false;
+  QMetaObject::Connection context_gone;
 
   static void on_event(vtkObject*, unsigned long id, void* client, void* call) {
     auto* d = static_cast<Impl*>(client);
@@ -70,6 +71,9 @@ SphereView::SphereView(QWidget* parent) : QOpenGLWidget(parent), d_(std::make_un
 }
 
 SphereView::~SphereView() {
+  // QOpenGLWidget's own destructor destroys the context later; our slot for
+  // that must not run once this object is half gone.
+  QObject::disconnect(d_->context_gone);
   if (d_->initialised && context() != nullptr) {
     makeCurrent();
     d_->window->Finalize();
@@ -84,12 +88,14 @@ void SphereView::initializeGL() {
   w->SetReadyForRendering(true);
   w->SetForceMaximumHardwareLineWidth(1);
   w->SetFrameBlitModeToNoBlit();  // paintGL blits into Qt's framebuffer itself
+  w->SetMultiSamples(0);          // depth peeling (translucent sphere) needs single-sample buffers
   w->OpenGLInitContext();
   w->SetMapped(1);
   d_->interactor->Initialize();
   d_->initialised = true;
   d_->dirty = true;
-  connect(context(), &QOpenGLContext::aboutToBeDestroyed, this, [this] {
+  QObject::disconnect(d_->context_gone);
+  d_->context_gone = connect(context(), &QOpenGLContext::aboutToBeDestroyed, this, [this] {
     makeCurrent();
     d_->window->ReleaseGraphicsResources(d_->window);
     d_->initialised = false;
@@ -112,6 +118,7 @@ void SphereView::paintGL() {
     d_->dirty = false;
     d_->rendered_outside_paint = false;
   }
+  detail::fit_cameras(d_->window);
   if (!d_->rendered_outside_paint) d_->window->Render();
   d_->rendered_outside_paint = false;
   // Copy VTK's frame into the widget's framebuffer.
