@@ -264,3 +264,69 @@ TEST_F(Cli, InterruptStoresTheRunAsInterrupted) {
 }
 
 }  // namespace
+
+namespace {
+
+bool has_display() {
+  const char* d = std::getenv("DISPLAY");
+  return d != nullptr && *d != '\0';
+}
+
+// Figures from the CLI. Run twice by CTest: as part of the cli suite (no
+// display: sphere figures must fail cleanly) and under xvfb-run (they must
+// be written).
+TEST_F(Cli, FiguresExportFromTheCommandLine) {
+#ifndef WB_WITH_GUI
+  const auto r = run({"export", "figure", "--kind", "mi", "--run", "1", "--out", (dir_ / "x.svg").string()});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("WB_BUILD_GUI=OFF"), std::string::npos) << r.err;
+  return;
+#endif
+  const auto out = dir_ / "figs";
+  const auto rep = run({"reproduce", "gaussian", "--methods", "sdmi,jmi,sdmi-nodv", "--seeds", "0", "--set", "epochs=3",
+                        "--set", "points_per_cluster=40", "--set", "batch_size=50", "--out", out.string()});
+  for (const char* f : {"mi-cos_dv.svg", "mi-infonce.svg", "mi-jsd.svg", "ablation.svg"})
+    EXPECT_TRUE(fs::exists(out / f)) << f << "\n" << rep.err;
+  if (has_display()) {
+    EXPECT_EQ(rep.code, 0) << rep.err;
+    for (const char* f : {"trajectories-sdmi.png", "trajectories-jmi.png", "trajectories-sdmi-nodv.png"})
+      EXPECT_GT(fs::exists(out / f) ? fs::file_size(out / f) : 0, 10000u) << f;
+  } else {
+    EXPECT_EQ(rep.code, 1);
+    EXPECT_NE(rep.err.find("xvfb-run"), std::string::npos) << rep.err;
+  }
+  // One run's MI curves, SVG and PNG, sized by flags.
+  auto r = run({"export", "figure", "--kind", "mi", "--run", "1", "--out", (dir_ / "mi.svg").string()});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(slurp(dir_ / "mi.svg").find("<svg"), std::string::npos);
+  r = run({"export", "figure", "--kind", "mi", "--run", "1", "--width", "900", "--height", "500", "--dpi", "96", "--out",
+           (dir_ / "mi.png").string()});
+  EXPECT_EQ(r.code, 0) << r.err;
+  std::ifstream png(dir_ / "mi.png", std::ios::binary);
+  unsigned char header[24] = {};
+  png.read(reinterpret_cast<char*>(header), 24);
+  const unsigned width = (header[16] << 24) | (header[17] << 16) | (header[18] << 8) | header[19];
+  const unsigned height = (header[20] << 24) | (header[21] << 16) | (header[22] << 8) | header[23];
+  EXPECT_EQ(width, 900u);
+  EXPECT_EQ(height, 500u);
+  // Trajectories and snapshots: written with a display, a clear error without.
+  r = run({"export", "figure", "--kind", "snapshots", "--run", "1", "--epochs", "1,2,3", "--out",
+           (dir_ / "snap.png").string()});
+  if (has_display()) {
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(fs::exists(dir_ / "snap.png"));
+  } else {
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.err.find("no X display"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("Segmentation"), std::string::npos);
+  }
+  // Bad requests name the problem.
+  EXPECT_EQ(run({"export", "figure", "--kind", "pie", "--run", "1", "--out", "x.png"}).code, 2);
+  r = run({"export", "figure", "--kind", "trajectories", "--run", "1", "--out", (dir_ / "t.svg").string()});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find(".png"), std::string::npos) << r.err;
+  EXPECT_EQ(run({"export", "figure", "--kind", "trajectories", "--run", "77", "--out", (dir_ / "t.png").string()}).code, 2);
+  EXPECT_EQ(run({"export", "figure", "--kind", "snapshots", "--run", "1", "--epochs", "500", "--out", (dir_ / "s.png").string()}).code, 2);
+}
+
+}  // namespace

@@ -20,9 +20,17 @@ std::string offscreen_problem() {
   const char* display = std::getenv("DISPLAY");
   if (display == nullptr || *display == '\0')
     return "no X display (DISPLAY is not set); this VTK renders through X: run the command under `xvfb-run -a`";
-  Display* dpy = XOpenDisplay(nullptr);
-  if (dpy == nullptr) return std::string("cannot open the X display '") + display + "'; run the command under `xvfb-run -a`";
-  XCloseDisplay(dpy);
+  // One connection stays open for the life of the process: an X server
+  // (Xvfb in particular) resets when its last client leaves, and a render
+  // that connects during the reset fails.
+  static Display* keeper = nullptr;
+  static std::string kept_for;
+  if (keeper == nullptr || kept_for != display) {
+    Display* dpy = XOpenDisplay(nullptr);
+    if (dpy == nullptr) return std::string("cannot open the X display '") + display + "'; run the command under `xvfb-run -a`";
+    keeper = dpy;
+    kept_for = display;
+  }
   vtkNew<vtkRenderWindow> probe;
   probe->SetOffScreenRendering(1);
   probe->SetSize(8, 8);
