@@ -1,17 +1,23 @@
 #pragma once
-// The unit-sphere view inside a Qt 6 window: a QOpenGLWidget that drives a
-// vtkGenericOpenGLRenderWindow (Debian's VTK Qt module is Qt 5 only). Left
-// drag rotates, right drag or the wheel zooms, middle drag pans.
+// The unit-sphere view inside a Qt 6 window. VTK draws through a
+// vtkGenericOpenGLRenderWindow into a QOpenGLWindow embedded with
+// QWidget::createWindowContainer (Debian's VTK Qt module is Qt 5 only): a
+// native child surface keeps the rest of the main window on the raster
+// path, so charts and tables repaint without OpenGL composition. Left drag
+// rotates, right drag or the wheel zooms, middle drag pans.
 
-#include <QOpenGLWidget>
+#include <QImage>
+#include <QWidget>
 
 #include <memory>
 
 #include "ssrl/viz/sphere_figure.hpp"
 
+class QWindow;
+
 namespace ssrl::viz {
 
-class SphereView : public QOpenGLWidget {
+class SphereView : public QWidget {
   Q_OBJECT
  public:
   explicit SphereView(QWidget* parent = nullptr);
@@ -22,21 +28,17 @@ class SphereView : public QOpenGLWidget {
   void setFigure(const SphereFigure& figure);
   const SphereFigure& figure() const;
   void resetCamera();
-  // How many epochs of cluster k's trajectory panel p shows (for tests).
+  // How many epochs of panel p's run draws (for tests).
   int drawnEpochs(int panel, int run = 0) const;
-
- protected:
-  void initializeGL() override;
-  void resizeGL(int w, int h) override;
-  void paintGL() override;
-  void mousePressEvent(QMouseEvent* e) override;
-  void mouseMoveEvent(QMouseEvent* e) override;
-  void mouseReleaseEvent(QMouseEvent* e) override;
-  void wheelEvent(QWheelEvent* e) override;
+  // Wall time of the last VTK render (ms); the owner paces live redraws by it.
+  double lastRenderMs() const;
+  // The rendered picture, and the surface that takes mouse input (tests).
+  QImage grabFramebuffer();
+  QWindow* surface() const;
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> d_;
+  class Surface;
+  Surface* surface_ = nullptr;  // owned by its container widget
 };
 
 }  // namespace ssrl::viz
