@@ -28,7 +28,7 @@ packages="build-essential cmake pkg-config ccache
 if [ "$gui" = 1 ]; then
   packages="$packages
   qt6-base-dev qt6-charts-dev qt6-svg-dev libqt6opengl6-dev libxkbcommon-dev libgl1-mesa-dev
-  libvtk9-dev mpi-default-dev
+  libvtk9-dev mpi-default-dev libx11-dev
   xvfb xauth"
 fi
 packages=$(echo $packages)
