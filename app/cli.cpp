@@ -72,11 +72,18 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
 
   // run ------------------------------------------------------------------------
   RunRequest run_req;
-  std::string r_dataset, r_epochs, r_seed, r_batch, r_lr, r_temp, r_marginal, r_predictor, r_name, r_device, r_threads;
+  std::string r_dataset, r_epochs, r_seed, r_batch, r_lr, r_temp, r_marginal, r_predictor, r_name, r_device, r_threads,
+      r_data_dir, r_encoder, r_probe_epochs, r_checkpoint_every;
   std::vector<std::string> r_sets;
   auto* run = app.add_subcommand("run", "train one run and store it");
   run->add_option("-m,--method", run_req.method, "method or variant (see `methods`)");
-  run->add_option("--dataset", r_dataset, "data set (gaussian)");
+  run->add_option("--preset", run_req.preset, "group/name of a preset (see `presets`), e.g. cifar10/simclr");
+  run->add_option("--dataset", r_dataset, "gaussian|fashion-mnist|cifar10|cifar100|tiny-imagenet|imagenet100");
+  run->add_option("--data-dir", r_data_dir, "folder of the data set's files (Fashion-MNIST: /usr/share/datasets/fashion-mnist)");
+  run->add_option("--encoder", r_encoder, "auto|small-cnn|resnet18|resnet50 (images), mlp (Gaussian)");
+  run->add_option("--probe-epochs", r_probe_epochs, "epochs of the final linear probe (0 = none)");
+  run->add_option("--checkpoint-every", r_checkpoint_every, "epochs between checkpoints (image data)");
+  run->add_option("--resume", run_req.resume, "continue an interrupted run from its last checkpoint");
   run->add_option("--epochs", r_epochs, "training epochs");
   run->add_option("--seed", r_seed, "seed of every random draw");
   run->add_option("--batch-size", r_batch, "minibatch size, or 'full' (0) for one full-batch update per epoch");
@@ -122,6 +129,10 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   auto* show = app.add_subcommand("show", "one run: config, per-epoch metrics, final statistics");
   show->add_option("run", show_run, "run id or name")->required();
   show->add_option("--format", show_format, "text|json");
+
+  std::string presets_format = "table";
+  auto* presets = app.add_subcommand("presets", "the shipped presets (the paper's selected settings per data set)");
+  presets->add_option("--format", presets_format, "table|json");
 
   std::string methods_format = "table";
   auto* methods = app.add_subcommand("methods", "methods and variants with paradigm and defaults");
@@ -197,6 +208,10 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
     };
     for (const auto& kv : r_sets) run_req.settings.push_back(split_setting(kv));
     add("dataset", r_dataset);
+    add("data_dir", r_data_dir);
+    add("encoder", r_encoder);
+    add("probe_epochs", r_probe_epochs);
+    add("checkpoint_every", r_checkpoint_every);
     add("epochs", r_epochs);
     add("seed", r_seed);
     add("batch_size", r_batch == "full" ? "0" : r_batch);
@@ -223,6 +238,7 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   if (runs->parsed()) return cmd_runs(g, runs_format, runs_dataset, runs_method, runs_status, runs_tag);
   if (show->parsed()) return cmd_show(g, show_run, show_format);
   if (methods->parsed()) return cmd_methods(methods_format);
+  if (presets->parsed()) return cmd_presets(presets_format);
   if (exp_f->parsed()) {
     if (!gui.figure)
       throw ConfigError("export", "this build has no figure export (configured with -DWB_BUILD_GUI=OFF)");

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <iostream>
 #include <mutex>
+#include <filesystem>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -82,56 +83,160 @@ void install_stop_handlers() {
 
 bool stop_requested() { return g_stop.requested.load(); }
 
-int cmd_run(const Global& g, const RunRequest& req) {
-  // 1. The config, checked completely before anything is written.
-  nlohmann::json file;
+RunConfig assemble_config(const RunRequest& req) {
+  nlohmann::json preset, file;
+  if (!req.preset.empty()) preset = load_preset(req.preset);
   if (!req.config_file.empty()) file = read_config_file(req.config_file);
+  auto flag = [&](const char* key) -> std::string {
+    std::string v;
+    for (const auto& [k, value] : req.settings)
+      if (k == key) v = value;
+    return v;
+  };
   std::string method = req.method;
+  if (method.empty()) method = flag("method");
   if (method.empty()) method = method_in_json(file);
+  if (method.empty()) method = method_in_json(preset);
   if (method.empty())
-    throw ConfigError("method", "no method given: use --method or a config file with \"method\" (accepted: " +
+    throw ConfigError("method", "no method given: use --method, --preset or a config file with \"method\" (accepted: " +
                                     [] {
                                       std::string s;
                                       for (const auto& n : method_names()) s += (s.empty() ? "" : ", ") + n;
                                       return s;
                                     }() + ")");
-  ConfigBuilder builder(method);
+  std::string dataset = flag("dataset");
+  if (dataset.empty()) dataset = dataset_in_json(file);
+  if (dataset.empty()) dataset = dataset_in_json(preset);
+  if (dataset.empty()) dataset = "gaussian";
+  ConfigBuilder builder(method, dataset);
+  if (!req.preset.empty()) {
+    const std::string pm = method_in_json(preset);
+    if (!pm.empty() && pm != method && find_method(method).base != pm)
+      throw ConfigError("method", "preset " + req.preset + " is for method " + pm + ", not " + method);
+    nlohmann::json settings = preset;
+    settings.erase("method");
+    builder.merge_json(settings, "preset " + req.preset);
+  }
   if (!req.config_file.empty()) builder.merge_json(file, req.config_file);
-  for (const auto& [key, value] : req.settings) builder.set(key, value);
-  const RunConfig cfg = builder.build();
+  for (const auto& [key, value] : req.settings)
+    if (key != "method" && key != "dataset") builder.set(key, value);
+  RunConfig cfg = builder.build();
   resolve_device(cfg.device);  // a missing GPU is a config error, found before the run exists
+  return cfg;
+}
 
-  // 2. The database, then the run.
-  storage::Database db(g.db_path());
-  db.mark_abandoned_runs();
-  const auto row = new_run_row(cfg, req.tag);
-  const std::int64_t id = db.create_run(row);
-  storage::RunRecorder recorder(db, id);
-  RunProgress progress("run " + std::to_string(id) + " (" + cfg.method + ")", cfg.epochs, stderr_is_tty(), g.quiet);
-  FanOut fan({&recorder, &progress});
-  install_stop_handlers();
-  const RunOutcome outcome = train(cfg, fan, &g_stop);
+namespace {
 
-  std::cout << "run " << id << " '" << row.name << "': " << status_name(outcome.status);
+std::string checkpoint_dir_for(const std::string& db_path) {
+  namespace fs = std::filesystem;
+  static int counter = 0;
+  const fs::path base = fs::path(db_path).parent_path() / "checkpoints";
+  return (base / ("run-" + utc_stamp() + "-" + std::to_string(getpid()) + "-" + std::to_string(++counter))).string();
+}
+
+int report(const storage::Database& db, std::int64_t id, const std::string& name, const RunConfig& cfg,
+           const RunOutcome& outcome) {
+  std::cout << "run " << id << " '" << name << "': " << status_name(outcome.status);
   if (!outcome.message.empty()) std::cout << " (" << outcome.message << ")";
   std::cout << ", " << outcome.epochs_done << "/" << cfg.epochs << " epochs, database " << db.path() << "\n";
   if (const auto d = db.load_run(id); d && !d->epochs.empty()) {
     const auto& last = d->epochs.back();
     std::cout << "final MI  cos-DV " << fmt(last.mi.cos_dv) << "  InfoNCE " << fmt(last.mi.infonce) << "  JSD "
-              << fmt(last.mi.jsd) << "\n";
+              << fmt(last.mi.jsd);
+    if (last.knn_top1_k20) std::cout << "   kNN top-1 (k=20) " << fmt(*last.knn_top1_k20 * 100, 1) << "%";
+    std::cout << "\n";
   }
-  for (const auto& f : outcome.finals) {
+  for (const auto& f : outcome.finals)
     std::printf("encoder %s: nearest-neighbour angle mean %.1f°, min %.1f°, max %.1f°, SD %.1f° (optimum min %.0f°)\n",
                 f.encoder.c_str(), f.separation.mean, f.separation.min, f.separation.max, f.separation.sd,
                 kOptimalMinSeparationDeg);
-  }
+  for (const auto& p : outcome.probes)
+    std::printf("encoder %s: linear probe top-1 %.2f%% (%lld training, %lld test images, %d epochs)\n", p.encoder.c_str(),
+                100.0 * p.top1, static_cast<long long>(p.train_size), static_cast<long long>(p.test_size), p.epochs);
+  if (!outcome.checkpoint.empty()) std::cout << "checkpoint " << outcome.checkpoint << "\n";
   switch (outcome.status) {
     case RunStatus::Finished: return kOk;
-    case RunStatus::Interrupted: return kInterrupted;
+    case RunStatus::Interrupted:
+      std::cerr << "interrupted: continue with  ssrl-workbench run --resume " << id << "\n";
+      return kInterrupted;
     default:
       std::cerr << "error: run " << id << " " << status_name(outcome.status) << ": " << outcome.message << "\n";
       return kFailure;
   }
+}
+
+int resume_run(const Global& g, const RunRequest& req) {
+  if (!req.method.empty() || !req.preset.empty() || !req.config_file.empty() || !req.settings.empty())
+    throw ConfigError("resume", "--resume continues a run with its stored settings; give no other settings");
+  storage::Database db(g.db_path());
+  db.mark_abandoned_runs();
+  const auto d = db.load_run(req.resume);
+  if (!d) throw ConfigError("resume", "no run with id or name '" + req.resume + "' in " + db.path());
+  const auto& r = d->run;
+  if (r.status != "interrupted" && r.status != "failed")
+    throw ConfigError("resume", "run " + std::to_string(r.id) + " is " + r.status + "; only interrupted or failed runs resume");
+  if (r.checkpoint.empty() || !std::filesystem::exists(r.checkpoint))
+    throw ConfigError("resume", "run " + std::to_string(r.id) + " has no checkpoint to resume from" +
+                                    (r.checkpoint.empty() ? "" : " (" + r.checkpoint + " is gone)"));
+  const auto stored = nlohmann::json::parse(r.config_json);
+  ConfigBuilder builder(method_in_json(stored), dataset_in_json(stored));
+  builder.merge_json(stored, "the stored config of run " + std::to_string(r.id));
+  const RunConfig cfg = builder.build();
+  const int from = checkpoint_epoch(r.checkpoint);
+  db.prepare_resume(r.id, from);
+  storage::RunRecorder recorder(db, r.id);
+  RunProgress progress("run " + std::to_string(r.id) + " (" + cfg.method + ", from epoch " + std::to_string(from + 1) + ")",
+                       cfg.epochs, stderr_is_tty(), g.quiet);
+  FanOut fan({&recorder, &progress});
+  install_stop_handlers();
+  TrainControl control;
+  control.stop = &g_stop;
+  control.checkpoint_dir = std::filesystem::path(r.checkpoint).parent_path().string();
+  control.resume_from = r.checkpoint;
+  const RunOutcome outcome = train(cfg, fan, control);
+  return report(db, r.id, r.name, cfg, outcome);
+}
+
+}  // namespace
+
+int cmd_run(const Global& g, const RunRequest& req) {
+  if (!req.resume.empty()) return resume_run(g, req);
+  // 1. The config, checked completely before anything is written.
+  const RunConfig cfg = assemble_config(req);
+  // 2. The database; the run row appears when training starts, after the
+  //    data have been read and checked.
+  storage::Database db(g.db_path());
+  db.mark_abandoned_runs();
+  const auto row = new_run_row(cfg, req.tag);
+  storage::RunRecorder recorder(db, row);
+  RunProgress progress(cfg.method + " on " + cfg.dataset, cfg.epochs, stderr_is_tty(), g.quiet);
+  FanOut fan({&recorder, &progress});
+  install_stop_handlers();
+  TrainControl control;
+  control.stop = &g_stop;
+  if (is_image_data(cfg.dataset)) control.checkpoint_dir = checkpoint_dir_for(db.path());
+  const RunOutcome outcome = train(cfg, fan, control);
+  return report(db, recorder.run_id(), row.name, cfg, outcome);
+}
+
+int cmd_presets(const std::string& format) {
+  const auto names = list_presets();
+  if (format == "json") {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& n : names) a.push_back({{"name", n}, {"settings", load_preset(n)}});
+    std::cout << a.dump(2) << "\n";
+    return kOk;
+  }
+  if (format != "table") throw ConfigError("format", "unknown format '" + format + "' (accepted: table, json)");
+  for (const auto& n : names) {
+    const auto p = load_preset(n);
+    std::string summary;
+    for (const char* k : {"method", "dataset", "lr", "weight_decay", "temperature", "proj_dim", "proj_layers", "epochs", "batch_size"})
+      if (p.contains(k)) summary += std::string(summary.empty() ? "" : " ") + k + "=" + (p[k].is_string() ? p[k].get<std::string>() : p[k].dump());
+    std::printf("%-32s %s\n", n.c_str(), summary.c_str());
+  }
+  if (names.empty()) std::cout << "no presets found (looked in: resources/presets)\n";
+  return kOk;
 }
 
 int cmd_reproduce_gaussian(const Global& g, ReproduceRequest& req) {

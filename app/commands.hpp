@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include "ssrl/config.hpp"
+
 namespace ssrl::app {
 
 enum ExitCode { kOk = 0, kFailure = 1, kUsage = 2, kInterrupted = 130 };
@@ -20,9 +22,11 @@ struct Global {
 // pairs so that they share the config's checks and messages.
 struct RunRequest {
   std::string method;
+  std::string preset;       // group/name under resources/presets
   std::string config_file;
   std::vector<std::pair<std::string, std::string>> settings;
   std::string tag;
+  std::string resume;       // id or name of an interrupted run to continue
 };
 
 struct ReproduceRequest {
@@ -66,6 +70,10 @@ struct BenchRequest {
 };
 
 int cmd_run(const Global& g, const RunRequest& req);
+// The config a request describes: preset < config file < --set < flags;
+// ConfigError for anything wrong, before anything is written.
+RunConfig assemble_config(const RunRequest& req);
+int cmd_presets(const std::string& format);
 // Fills req.tag when it was empty.
 int cmd_reproduce_gaussian(const Global& g, ReproduceRequest& req);
 int cmd_runs(const Global& g, const std::string& format, const std::string& dataset, const std::string& method,

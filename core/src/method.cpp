@@ -4,33 +4,17 @@
 
 namespace ssrl {
 
-EpochData::EpochData(torch::Tensor x1, torch::Tensor x2, int batch_size, at::Generator& gen)
-    : x1_(std::move(x1)), x2_(std::move(x2)), batch_size_(batch_size), gen_(gen) {}
-
-std::vector<ViewPair> EpochData::batches() {
-  const std::int64_t n = x1_.size(0);
-  if (batch_size_ <= 0 || batch_size_ >= n) return {{x1_, x2_}};
-  const auto perm = torch::randperm(n, gen_, torch::kLong).to(x1_.device());
-  std::vector<ViewPair> out;
-  // A short last batch is dropped (it would skew batch norm and the marginal).
-  for (std::int64_t b = 0; b + batch_size_ <= n; b += batch_size_) {
-    const auto idx = perm.narrow(0, b, batch_size_);
-    out.emplace_back(x1_.index_select(0, idx), x2_.index_select(0, idx));
-  }
-  return out;
-}
-
 MethodBase::MethodBase(const MethodEnv& env)
     : cfg_(env.cfg),
       device_(env.device),
       gen_(env.gen),
-      input_dim_(env.input_dim),
+      make_encoder_(env.make_encoder),
       embed_dim_(env.embed_dim),
       steps_total_(static_cast<std::int64_t>(env.cfg.epochs) * env.steps_per_epoch),
       phase_(env.phase) {}
 
-MlpEncoder MethodBase::make_encoder() {
-  MlpEncoder e(input_dim_, cfg_.hidden_dim, embed_dim_);
+EncoderPtr MethodBase::make_encoder() {
+  EncoderPtr e = make_encoder_();
   init_from_generator(*e, gen_);
   e->to(device_);
   return track(e);
@@ -71,6 +55,57 @@ void MethodBase::no_module(const std::string& name) {
   throw std::out_of_range("this method has no network named '" + name + "'");
 }
 
+EncoderNet& MethodBase::encoder_for(const std::string& name) {
+  auto* e = dynamic_cast<EncoderNet*>(&module(name));
+  if (e == nullptr) no_module(name);
+  return *e;
+}
+
+torch::Tensor MethodBase::features(const std::string& encoder, const torch::Tensor& x) {
+  return encoder_for(encoder).features(x);
+}
+
+torch::Tensor MethodBase::forward_all(EncoderNet& e, const torch::Tensor& x) {
+  constexpr std::int64_t chunk = 512;
+  if (torch::GradMode::is_enabled() || x.size(0) <= chunk) return e.forward(x);
+  std::vector<torch::Tensor> parts;
+  for (std::int64_t i = 0; i < x.size(0); i += chunk) parts.push_back(e.forward(x.narrow(0, i, std::min(chunk, x.size(0) - i))));
+  return torch::cat(parts);
+}
+
+void MethodBase::save(torch::serialize::OutputArchive& archive) {
+  for (std::size_t i = 0; i < modules_.size(); ++i) {
+    torch::serialize::OutputArchive sub;
+    modules_[i]->save(sub);
+    archive.write("module" + std::to_string(i), sub);
+  }
+  for (std::size_t i = 0; i < optims_.size(); ++i) {
+    torch::serialize::OutputArchive sub;
+    optims_[i]->save(sub);
+    archive.write("optimizer" + std::to_string(i), sub);
+  }
+  archive.write("step", torch::tensor(step_, torch::kLong));
+  save_extra(archive);
+}
+
+void MethodBase::load(torch::serialize::InputArchive& archive) {
+  for (std::size_t i = 0; i < modules_.size(); ++i) {
+    torch::serialize::InputArchive sub;
+    archive.read("module" + std::to_string(i), sub);
+    modules_[i]->load(sub);
+    modules_[i]->to(device_);
+  }
+  for (std::size_t i = 0; i < optims_.size(); ++i) {
+    torch::serialize::InputArchive sub;
+    archive.read("optimizer" + std::to_string(i), sub);
+    optims_[i]->load(sub);
+  }
+  torch::Tensor step;
+  archive.read("step", step);
+  step_ = step.item<std::int64_t>();
+  load_extra(archive);
+}
+
 // ---- JMI family -------------------------------------------------------------
 
 JointMethod::JointMethod(const MethodEnv& env, PairLoss loss) : MethodBase(env), loss_(std::move(loss)) {
@@ -80,19 +115,17 @@ JointMethod::JointMethod(const MethodEnv& env, PairLoss loss) : MethodBase(env),
 
 EpochLosses JointMethod::train_epoch(EpochData& data) {
   double sum = 0;
-  int steps = 0;
-  for (const auto& [x1, x2] : data.batches()) {
+  const int steps = for_each_batch(data, [&](const torch::Tensor& x1, const torch::Tensor& x2) {
     sum += step(*opt_, loss_(f_->forward(x1), f_->forward(x2)));
-    ++steps;
     ++step_;
-  }
-  return {sum / steps, std::nullopt, std::nullopt};
+  });
+  return {sum / std::max(1, steps), std::nullopt, std::nullopt};
 }
 
-torch::Tensor JointMethod::embed(const std::string&, const torch::Tensor& x) { return f_->forward(x); }
+torch::Tensor JointMethod::embed(const std::string&, const torch::Tensor& x) { return forward_all(*f_, x); }
 
 ViewPair JointMethod::mi_branches(const torch::Tensor& v1, const torch::Tensor& v2) {
-  return {f_->forward(v1), f_->forward(v2)};
+  return {forward_all(*f_, v1), forward_all(*f_, v2)};
 }
 
 torch::nn::Module& JointMethod::module(const std::string& name) {
@@ -125,8 +158,7 @@ double MomentumMethod::momentum_at(std::int64_t k) const {
 
 EpochLosses MomentumMethod::train_epoch(EpochData& data) {
   double sum = 0;
-  int steps = 0;
-  for (const auto& [x1, x2] : data.batches()) {
+  const int steps = for_each_batch(data, [&](const torch::Tensor& x1, const torch::Tensor& x2) {
     const auto z1 = f_->forward(x1), z2 = f_->forward(x2);
     const auto p1 = cfg_.predictor ? pred_->forward(z1) : z1;
     const auto p2 = cfg_.predictor ? pred_->forward(z2) : z2;
@@ -138,16 +170,15 @@ EpochLosses MomentumMethod::train_epoch(EpochData& data) {
     }
     sum += step(*opt_, loss_(p1, t2) + loss_(p2, t1));
     ema_update(*f_, *target_, momentum_at(step_));
-    ++steps;
     ++step_;
-  }
-  return {sum / steps, std::nullopt, std::nullopt};
+  });
+  return {sum / std::max(1, steps), std::nullopt, std::nullopt};
 }
 
-torch::Tensor MomentumMethod::embed(const std::string&, const torch::Tensor& x) { return f_->forward(x); }
+torch::Tensor MomentumMethod::embed(const std::string&, const torch::Tensor& x) { return forward_all(*f_, x); }
 
 ViewPair MomentumMethod::mi_branches(const torch::Tensor& v1, const torch::Tensor& v2) {
-  return {f_->forward(v1), target_->forward(v2)};
+  return {forward_all(*f_, v1), forward_all(*target_, v2)};
 }
 
 torch::nn::Module& MomentumMethod::module(const std::string& name) {

@@ -1,19 +1,49 @@
 #pragma once
-// Networks of the Gaussian experiment (SPEC §5) and the predictor head.
+// Networks: the encoders (backbone + projector, L2-normalised output) of the
+// Gaussian experiment (SPEC §5) and the real-data benchmark (SPEC §6), and
+// the predictor head.
 
 #include <torch/torch.h>
 
+#include <memory>
+#include <string>
+
 namespace ssrl {
 
-// Linear(in, h) + BN + ReLU + Linear(h, out) + BN, then L2 normalisation.
-struct MlpEncoderImpl : torch::nn::Module {
-  MlpEncoderImpl(std::int64_t in, std::int64_t hidden, std::int64_t out);
-  torch::Tensor forward(const torch::Tensor& x);
+// What every method trains. forward() is the L2-normalised projection the
+// losses and MI estimators see; features() the backbone output the linear
+// probe and the kNN monitor see.
+struct EncoderNet : torch::nn::Module {
+  virtual torch::Tensor forward(const torch::Tensor& x) = 0;
+  virtual torch::Tensor features(const torch::Tensor& x) = 0;
+  virtual std::int64_t feature_dim() const = 0;
+};
+using EncoderPtr = std::shared_ptr<EncoderNet>;
+
+// Gaussian experiment: Linear(in, h) + BN + ReLU + Linear(h, out) + BN, then
+// L2 normalisation. Its features are the normalised output itself.
+struct MlpEncoder : EncoderNet {
+  MlpEncoder(std::int64_t in, std::int64_t hidden, std::int64_t out);
+  torch::Tensor forward(const torch::Tensor& x) override;
+  torch::Tensor features(const torch::Tensor& x) override { return forward(x); }
+  std::int64_t feature_dim() const override { return out_; }
 
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
   torch::nn::BatchNorm1d bn1{nullptr}, bn2{nullptr};
+  std::int64_t out_;
 };
-TORCH_MODULE(MlpEncoder);
+
+// Image encoders: a backbone (small CNN, ResNet-18/50 with the small-image
+// stem) and a projector of 2 or 3 layers (Linear + BN, ReLU between), whose
+// output is L2-normalised.
+struct ImageEncoderOptions {
+  std::string backbone = "small-cnn";  // small-cnn | resnet18 | resnet50
+  std::int64_t in_channels = 3;
+  std::int64_t proj_hidden = 2048;
+  std::int64_t proj_dim = 256;
+  int proj_layers = 3;
+};
+EncoderPtr make_image_encoder(const ImageEncoderOptions& opt);
 
 // Two-layer predictor: Linear(d, h) + BN + ReLU + Linear(h, d). Not normalised.
 struct PredictorImpl : torch::nn::Module {
@@ -25,9 +55,9 @@ struct PredictorImpl : torch::nn::Module {
 };
 TORCH_MODULE(Predictor);
 
-// Re-initialises every Linear layer like torch's default (U(-1/sqrt(fan_in),
-// 1/sqrt(fan_in)) for weight and bias), but from the run's own generator so
-// concurrent runs in one process stay reproducible.
+// Re-initialises every Linear and Conv2d like torch's default
+// (U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias), but from the run's
+// own generator so concurrent runs in one process stay reproducible.
 void init_from_generator(torch::nn::Module& module, at::Generator& gen);
 
 // dst <- src for parameters and buffers (EMA targets start as copies).

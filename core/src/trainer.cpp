@@ -1,6 +1,7 @@
 #include "ssrl/trainer.hpp"
 
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
 #include <torch/version.h>
 #include <unistd.h>
 
@@ -8,13 +9,14 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
-#include "data.hpp"
 #include "method.hpp"
-#include "metrics.hpp"
-#include "mi.hpp"
 #include "ssrl/errors.hpp"
+#include "task.hpp"
 
 namespace ssrl {
 namespace {
@@ -50,28 +52,38 @@ void notify(Fn&& fn) {
   }
 }
 
-EpochRecord evaluate(Method& method, const GaussianMixture& data, const RunConfig& cfg, int epoch) {
-  torch::NoGradGuard no_grad;
-  method.set_training(false);
-  EpochRecord r;
-  r.epoch = epoch;
-  const auto [za, zb] = method.mi_branches(data.val_v1, data.val_v2);
-  if (zb.defined()) {
-    const MiValues mi = mi_estimates(za, zb, cfg.mi_temperature, cfg.mi_block);
-    r.mi.cos_dv = mi.cos_dv;
-    r.mi.infonce = mi.infonce;
-    r.mi.jsd = mi.jsd;
+// The state after an epoch, serialised in memory so that a stop in the
+// middle of the next epoch can still write it out.
+struct Snapshot {
+  int epoch = 0;
+  std::string bytes;
+};
+
+Snapshot take_snapshot(Method& method, at::Generator& gen, int epoch, const RunConfig& cfg) {
+  torch::serialize::OutputArchive archive;
+  archive.write("epoch", torch::tensor(epoch, torch::kLong));
+  archive.write("generator", gen.get_state());
+  archive.write("config", c10::IValue(to_json(cfg).dump()));
+  torch::serialize::OutputArchive m;
+  method.save(m);
+  archive.write("method", m);
+  std::ostringstream out;
+  archive.save_to(out);
+  return {epoch, out.str()};
+}
+
+std::string write_snapshot(const Snapshot& s, const std::string& dir) {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir);
+  const std::string path = (fs::path(dir) / ("epoch-" + std::to_string(s.epoch) + ".pt")).string();
+  const std::string tmp = path + ".part";
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    f.write(s.bytes.data(), static_cast<std::streamsize>(s.bytes.size()));
+    if (!f.flush()) throw Error("cannot write checkpoint " + path);
   }
-  const auto names = method.encoder_names();
-  const auto val_f = method.embed(names.front(), data.val_x);
-  r.embedding_std = embedding_std(val_f);
-  r.effective_rank = effective_rank(val_f);
-  for (const auto& name : names) {
-    const auto z = method.embed(name, data.train_x);
-    r.centres.push_back({name, cluster_centres(z, data.train_y, data.clusters)});
-  }
-  method.set_training(true);
-  return r;
+  fs::rename(tmp, path);  // a crash never leaves half a checkpoint under the final name
+  return path;
 }
 
 }  // namespace
@@ -112,35 +124,76 @@ void prepare_process(int argc, char** argv) {
   (void)argc;
 }
 
+int checkpoint_epoch(const std::string& path) {
+  try {
+    torch::serialize::InputArchive archive;
+    archive.load_from(path);
+    torch::Tensor epoch;
+    archive.read("epoch", epoch);
+    return static_cast<int>(epoch.item<std::int64_t>());
+  } catch (const c10::Error& e) {
+    throw DataError("checkpoint '" + path + "' is unreadable: " + e.what_without_backtrace());
+  }
+}
+
 RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const StopFlag* stop) {
+  TrainControl control;
+  control.stop = stop;
+  return train(cfg, observer, control);
+}
+
+RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const TrainControl& control) {
   validate(cfg);
   const MethodInfo& info = find_method(cfg.method);
   const MethodSpec& spec = find_spec(info.base);
   const std::string device_name = resolve_device(cfg.device);
   set_torch_threads(cfg.threads);
   const torch::Device device(device_name);
+  const StopFlag* stop = control.stop;
 
-  // All randomness of the run comes from this generator, in a fixed order.
+  // All randomness of the run comes from this generator, in a fixed order:
+  // the data (and its fixed evaluation views), the networks, then the epochs.
   auto gen = at::detail::createCPUGenerator(static_cast<std::uint64_t>(cfg.seed));
-  GaussianMixture data = make_gaussian_mixture(cfg, gen);
-  data.train_x = data.train_x.to(device);
-  data.val_x = data.val_x.to(device);
-  data.val_v1 = data.val_v1.to(device);
-  data.val_v2 = data.val_v2.to(device);
+  std::unique_ptr<Task> task =
+      is_image_data(cfg.dataset) ? make_image_task(cfg, device, gen) : make_gaussian_task(cfg, device, gen);
 
-  const std::int64_t n = data.train_x.size(0);
-  const int steps = cfg.batch_size <= 0 ? 1 : static_cast<int>(n / cfg.batch_size);
   int current_epoch = 0;
-  MethodEnv env{cfg, device, gen, 2, 3, steps};
+  MethodEnv env{cfg, device, gen, task->encoder_factory(), task->embed_dim(), task->steps_per_epoch()};
   env.phase = [&](const std::string& phase) { notify([&] { observer.on_phase(current_epoch, phase); }); };
   std::unique_ptr<Method> method = spec.make(env);
+
+  int first_epoch = 1;
+  if (!control.resume_from.empty()) {
+    try {
+      torch::serialize::InputArchive archive;
+      archive.load_from(control.resume_from);
+      torch::Tensor epoch, state;
+      archive.read("epoch", epoch);
+      archive.read("generator", state);
+      torch::serialize::InputArchive m;
+      archive.read("method", m);
+      method->load(m);
+      gen.set_state(state);
+      first_epoch = static_cast<int>(epoch.item<std::int64_t>()) + 1;
+    } catch (const c10::Error& e) {
+      throw DataError("checkpoint '" + control.resume_from + "' cannot be loaded: " + e.what_without_backtrace());
+    }
+  }
   method->set_training(true);
+  const bool autocast = device.is_cuda() && cfg.amp;
 
   RunOutcome outcome;
+  Snapshot snapshot;
+  auto save = [&](const Snapshot& s) {
+    if (control.checkpoint_dir.empty() || s.epoch <= 0) return;
+    outcome.checkpoint = write_snapshot(s, control.checkpoint_dir);
+    notify([&] { observer.on_checkpoint(s.epoch, outcome.checkpoint); });
+  };
   try {
-    notify([&] { observer.on_start({device_name, method->encoder_names(), cfg.epochs}); });
+    notify([&] { observer.on_start({device_name, method->encoder_names(), cfg.epochs, first_epoch}); });
+    outcome.epochs_done = first_epoch - 1;
     std::vector<EncoderCentres> last_centres;
-    for (int epoch = 1; epoch <= cfg.epochs; ++epoch) {
+    for (int epoch = first_epoch; epoch <= cfg.epochs; ++epoch) {
       current_epoch = epoch;
       while (stop != nullptr && stop->paused.load() && !stop->requested.load())
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -154,10 +207,24 @@ RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const StopFlag* 
       try {
         const double lr = lr_at(cfg, epoch);
         method->set_lr(lr);
-        auto [x1, x2] = make_views(data.train_x, cfg.view_noise, gen);
-        EpochData epoch_data(x1, x2, cfg.batch_size, gen);
+        auto data = task->epoch_data(epoch, stop);
         notify([&] { observer.on_phase(epoch, "train"); });
-        const EpochLosses losses = method->train_epoch(epoch_data);
+        EpochLosses losses;
+        {
+          at::autocast::set_enabled(autocast);
+          if (autocast) at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+          losses = method->train_epoch(*data);
+          at::autocast::set_enabled(false);
+          if (autocast) at::autocast::clear_cache();
+        }
+        if (stop != nullptr && stop->requested.load()) {
+          // Stopped inside the epoch: it does not count; the state after the
+          // last completed epoch is what the checkpoint keeps.
+          outcome.status = RunStatus::Interrupted;
+          outcome.message = "stopped by request during epoch " + std::to_string(epoch) + "; kept the state after epoch " +
+                            std::to_string(epoch - 1);
+          break;
+        }
         if (!finite(losses)) {
           outcome.status = RunStatus::Diverged;
           outcome.message = "loss became non-finite (" + std::to_string(losses.loss) + ") in epoch " +
@@ -165,7 +232,10 @@ RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const StopFlag* 
           break;
         }
         notify([&] { observer.on_phase(epoch, "evaluate"); });
-        record = evaluate(*method, data, cfg, epoch);
+        method->set_training(false);
+        task->evaluate(*method, record);
+        method->set_training(true);
+        record.epoch = epoch;
         record.loss = losses.loss;
         record.loss_e = losses.phase_e;
         record.loss_m = losses.phase_m;
@@ -185,8 +255,29 @@ RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const StopFlag* 
       last_centres = record.centres;
       notify([&] { observer.on_epoch(record); });
       outcome.epochs_done = epoch;
+      if (!control.checkpoint_dir.empty()) {
+        snapshot = take_snapshot(*method, gen, epoch, cfg);
+        if (cfg.checkpoint_every > 0 && epoch % cfg.checkpoint_every == 0 && epoch < cfg.epochs) save(snapshot);
+      }
     }
-    for (const auto& ec : last_centres) outcome.finals.push_back({ec.encoder, separation_stats(ec.centres), ec.centres});
+    if (outcome.status == RunStatus::Finished || outcome.status == RunStatus::Interrupted) {
+      save(snapshot);  // the end, or the last completed epoch of a stopped run
+    }
+    if (outcome.status == RunStatus::Finished) {
+      try {
+        notify([&] { observer.on_phase(cfg.epochs, "linear probe"); });
+        task->finish(*method, last_centres, outcome);
+      } catch (const ObserverFailure&) {
+        throw;
+      } catch (const std::exception& e) {
+        outcome.status = RunStatus::Failed;
+        outcome.message = std::string("final evaluation: ") + e.what();
+      }
+    } else {
+      // Separation of what was reached; no probe for an unfinished run.
+      for (const auto& ec : last_centres)
+        outcome.finals.push_back({ec.encoder, separation_stats(ec.centres), ec.centres});
+    }
     notify([&] { observer.on_finish(outcome); });
   } catch (const ObserverFailure& failure) {
     std::rethrow_exception(failure.error);

@@ -20,7 +20,7 @@ done
 
 # Build tools and the libraries of core, storage and app.
 packages="build-essential cmake pkg-config ccache
-  libtorch-dev libopenblas0-openmp
+  libtorch-dev libopenblas0-openmp zlib1g-dev libstb-dev dataset-fashion-mnist
   libsqlite3-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev"
 # libopenblas0-openmp: Debian's torch otherwise links the reference BLAS,

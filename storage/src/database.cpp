@@ -89,6 +89,22 @@ CREATE TABLE run_log (
   PRIMARY KEY (run_id, seq)
 ) WITHOUT ROWID;
 )sql",
+    // v3: real image data: kNN monitor per epoch, linear probes, checkpoints.
+    R"sql(
+ALTER TABLE epochs ADD COLUMN knn_top1_k20 REAL;
+ALTER TABLE epochs ADD COLUMN knn_top1_k200 REAL;
+ALTER TABLE runs ADD COLUMN checkpoint TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN checkpoint_epoch INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE probes (
+  run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  encoder     TEXT NOT NULL,
+  top1        REAL NOT NULL CHECK (top1 >= 0 AND top1 <= 1),
+  epochs      INTEGER NOT NULL,
+  train_size  INTEGER NOT NULL,
+  test_size   INTEGER NOT NULL,
+  PRIMARY KEY (run_id, encoder)
+) WITHOUT ROWID;
+)sql",
 };
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
@@ -110,7 +126,9 @@ const char* kRunColumns =
     "(SELECT COUNT(*) FROM epochs e WHERE e.run_id = r.id), "
     "(SELECT IFNULL(SUM(seconds),0) FROM epochs e WHERE e.run_id = r.id), "
     "le.mi_cos_dv, le.mi_infonce, le.mi_jsd, "
-    "(SELECT nn_gap_min FROM final_stats s WHERE s.run_id = r.id AND s.encoder = 'f') "
+    "(SELECT nn_gap_min FROM final_stats s WHERE s.run_id = r.id AND s.encoder = 'f'), "
+    "r.checkpoint, r.checkpoint_epoch, "
+    "(SELECT top1 FROM probes p WHERE p.run_id = r.id AND p.encoder = 'f') "
     "FROM runs r LEFT JOIN epochs le ON le.run_id = r.id AND le.epoch = "
     "(SELECT MAX(epoch) FROM epochs e2 WHERE e2.run_id = r.id) ";
 
@@ -139,6 +157,9 @@ RunRow read_run(const Statement& st) {
   r.last_mi.infonce = st.opt_real(20);
   r.last_mi.jsd = st.opt_real(21);
   r.min_separation = st.opt_real(22);
+  r.checkpoint = st.text(23);
+  r.checkpoint_epoch = static_cast<int>(st.integer(24));
+  r.probe_top1 = st.opt_real(25);
   return r;
 }
 
@@ -250,10 +271,12 @@ void Database::append_epoch(std::int64_t run_id, const EpochRecord& r) {
   {
     Statement st(db_,
                  "INSERT INTO epochs (run_id, epoch, loss, loss_e, loss_m, mi_cos_dv, mi_infonce, mi_jsd, "
-                 "embedding_std, effective_rank, lr, seconds) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+                 "embedding_std, effective_rank, lr, seconds, knn_top1_k20, knn_top1_k200) "
+                 "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     st.bind(1, run_id).bind(2, r.epoch).bind(3, r.loss).bind(4, r.loss_e).bind(5, r.loss_m);
     st.bind(6, r.mi.cos_dv).bind(7, r.mi.infonce).bind(8, r.mi.jsd);
     st.bind(9, r.embedding_std).bind(10, r.effective_rank).bind(11, r.lr).bind(12, r.seconds);
+    st.bind(13, r.knn_top1_k20).bind(14, r.knn_top1_k200);
     st.run();
   }
   Statement st(db_, "INSERT INTO centres (run_id, epoch, encoder, cluster, x, y, z) VALUES (?,?,?,?,?,?,?)");
@@ -290,6 +313,38 @@ void Database::finish_run(std::int64_t run_id, const RunOutcome& outcome) {
     st.run();
     st.reset();
   }
+  Statement pr(db_,
+               "INSERT OR REPLACE INTO probes (run_id, encoder, top1, epochs, train_size, test_size) VALUES (?,?,?,?,?,?)");
+  for (const auto& p : outcome.probes) {
+    pr.bind(1, run_id).bind(2, p.encoder).bind(3, p.top1).bind(4, p.epochs).bind(5, p.train_size).bind(6, p.test_size);
+    pr.run();
+    pr.reset();
+  }
+  tx.commit();
+}
+
+void Database::set_checkpoint(std::int64_t run_id, int epoch, const std::string& path) {
+  Statement st(db_, "UPDATE runs SET checkpoint = ?, checkpoint_epoch = ? WHERE id = ?");
+  st.bind(1, path).bind(2, epoch).bind(3, run_id);
+  st.run();
+}
+
+void Database::prepare_resume(std::int64_t run_id, int from_epoch) {
+  Transaction tx(db_);
+  for (const char* sql : {"DELETE FROM centres WHERE run_id = ? AND epoch > ?", "DELETE FROM epochs WHERE run_id = ? AND epoch > ?"}) {
+    Statement st(db_, sql);
+    st.bind(1, run_id).bind(2, from_epoch);
+    st.run();
+  }
+  for (const char* sql : {"DELETE FROM final_stats WHERE run_id = ?", "DELETE FROM probes WHERE run_id = ?"}) {
+    Statement st(db_, sql);
+    st.bind(1, run_id);
+    st.run();
+  }
+  Statement st(db_, "UPDATE runs SET status = 'queued', message = '' WHERE id = ?");
+  st.bind(1, run_id);
+  st.run();
+  append_log(run_id, "info", "resuming after epoch " + std::to_string(from_epoch));
   tx.commit();
 }
 
@@ -331,6 +386,15 @@ std::vector<RunRow> Database::list_runs(const RunFilter& filter) const {
     fin.separation = {fs.real(2), fs.real(3), fs.real(4), fs.real(5)};
     rows[it->second].finals.push_back(std::move(fin));
   }
+  Statement ps(db_,
+               "SELECT run_id, encoder, top1, epochs, train_size, test_size FROM probes "
+               "WHERE run_id BETWEEN ? AND ? ORDER BY run_id, encoder");
+  ps.bind(1, rows.front().id).bind(2, rows.back().id);
+  while (ps.step()) {
+    const auto it = index.find(ps.integer(0));
+    if (it == index.end()) continue;
+    rows[it->second].probes.push_back({ps.text(1), ps.real(2), static_cast<int>(ps.integer(3)), ps.integer(4), ps.integer(5)});
+  }
   return rows;
 }
 
@@ -340,7 +404,7 @@ std::vector<EpochRecord> Database::load_epochs(std::int64_t run_id, bool with_ce
   {
     Statement st(db_,
                  "SELECT epoch, loss, loss_e, loss_m, mi_cos_dv, mi_infonce, mi_jsd, embedding_std, "
-                 "effective_rank, lr, seconds FROM epochs WHERE run_id = ? ORDER BY epoch");
+                 "effective_rank, lr, seconds, knn_top1_k20, knn_top1_k200 FROM epochs WHERE run_id = ? ORDER BY epoch");
     st.bind(1, run_id);
     while (st.step()) {
       EpochRecord r;
@@ -355,6 +419,8 @@ std::vector<EpochRecord> Database::load_epochs(std::int64_t run_id, bool with_ce
       r.effective_rank = st.real(8);
       r.lr = st.real(9);
       r.seconds = st.real(10);
+      r.knn_top1_k20 = st.opt_real(11);
+      r.knn_top1_k200 = st.opt_real(12);
       index[r.epoch] = out.size();
       out.push_back(std::move(r));
     }
@@ -481,8 +547,8 @@ void Database::delete_run(std::int64_t run_id) {
   Transaction tx(db_);
   // Children first: centres reference epochs, which reference the run.
   for (const char* sql : {"DELETE FROM centres WHERE run_id = ?", "DELETE FROM epochs WHERE run_id = ?",
-                          "DELETE FROM final_stats WHERE run_id = ?", "DELETE FROM run_log WHERE run_id = ?",
-                          "DELETE FROM runs WHERE id = ?"}) {
+                          "DELETE FROM final_stats WHERE run_id = ?", "DELETE FROM probes WHERE run_id = ?",
+                          "DELETE FROM run_log WHERE run_id = ?", "DELETE FROM runs WHERE id = ?"}) {
     Statement st(db_, sql);
     st.bind(1, run_id);
     st.run();

@@ -4,6 +4,7 @@
 
 #include "data.hpp"
 #include "method.hpp"
+#include "task.hpp"
 #include "ssrl/errors.hpp"
 #include "ssrl/trainer.hpp"
 
@@ -110,18 +111,17 @@ TEST(Determinism, SameSeedSameNumbersOtherSeedOtherNumbers) {
 struct Fixture {
   RunConfig cfg;
   at::Generator gen = at::detail::createCPUGenerator(3);
-  GaussianMixture data;
+  std::unique_ptr<Task> task;
   std::unique_ptr<Method> method;
+  GaussianMixture data;
   explicit Fixture(const std::string& name) : cfg(small(name)) {
-    data = make_gaussian_mixture(cfg, gen);
-    MethodEnv env{cfg, torch::kCPU, gen, 2, 3, 4};
+    data = make_gaussian_mixture(cfg, gen);  // the same draws the task makes, for the tests' own inputs
+    task = make_gaussian_task(cfg, torch::kCPU, gen);
+    MethodEnv env{cfg, torch::kCPU, gen, task->encoder_factory(), task->embed_dim(), task->steps_per_epoch()};
     method = find_spec(find_method(name).base).make(env);
     method->set_training(true);
   }
-  EpochData epoch() {
-    auto [x1, x2] = make_views(data.train_x, cfg.view_noise, gen);
-    return EpochData(x1, x2, cfg.batch_size, gen);
-  }
+  std::unique_ptr<EpochData> epoch() { return task->epoch_data(1, nullptr); }
 };
 
 TEST(StopGradient, SdmiEPhaseLeavesGUntouchedAndMPhaseLeavesFUntouched) {
@@ -132,13 +132,13 @@ TEST(StopGradient, SdmiEPhaseLeavesGUntouchedAndMPhaseLeavesFUntouched) {
   auto& g = fx.method->module("g");
   auto f0 = snapshot(f), g0 = snapshot(g);
   auto data = fx.epoch();
-  phased->train_phase(data, PhasedMethod::Phase::E);
+  phased->train_phase(*data, PhasedMethod::Phase::E);
   EXPECT_TRUE(unchanged(g, g0)) << "E-phase changed g";
   for (const auto& p : g.parameters()) EXPECT_FALSE(p.grad().defined()) << "E-phase gave g a gradient";
   EXPECT_FALSE(unchanged(f, f0)) << "E-phase did not update f";
   f0 = snapshot(f);
   g0 = snapshot(g);
-  phased->train_phase(data, PhasedMethod::Phase::M);
+  phased->train_phase(*data, PhasedMethod::Phase::M);
   EXPECT_TRUE(unchanged(f, f0)) << "M-phase changed f";
   EXPECT_FALSE(unchanged(g, g0)) << "M-phase did not update g";
 }
@@ -150,7 +150,7 @@ TEST(StopGradient, SdmiPredictorsFollowTheirEncodersPhase) {
   auto& qg = fx.method->module("predictor_g");
   const auto qf0 = snapshot(qf), qg0 = snapshot(qg);
   auto data = fx.epoch();
-  phased->train_phase(data, PhasedMethod::Phase::E);
+  phased->train_phase(*data, PhasedMethod::Phase::E);
   EXPECT_FALSE(unchanged(qf, qf0));
   EXPECT_TRUE(unchanged(qg, qg0));
 }
@@ -170,7 +170,7 @@ TEST(SharedEncoder, JmiUsesOneEncoderForBothViews) {
   auto data = fx.epoch();
   {
     torch::GradMode::set_enabled(true);
-    fx.method->train_epoch(data);
+    fx.method->train_epoch(*data);
   }
   const auto now = f.parameters();
   for (std::size_t i = 0; i < now.size(); ++i) EXPECT_FALSE(torch::equal(now[i], f0[i])) << i;
@@ -190,16 +190,15 @@ TEST(MomentumTarget, ByolTargetIsTheEmaOfTheOnlineParameters) {
   b.set("epochs", "3");
   RunConfig cfg = b.build();
   auto gen = at::detail::createCPUGenerator(9);
-  auto data = make_gaussian_mixture(cfg, gen);
-  MethodEnv env{cfg, torch::kCPU, gen, 2, 3, 1};
+  auto task = make_gaussian_task(cfg, torch::kCPU, gen);
+  MethodEnv env{cfg, torch::kCPU, gen, task->encoder_factory(), task->embed_dim(), task->steps_per_epoch()};
   auto m = find_spec("byol").make(env);
   auto* mm = dynamic_cast<MomentumMethod*>(m.get());
   ASSERT_NE(mm, nullptr);
   m->set_training(true);
   const auto target_before = snapshot(m->module("target"));
-  auto [x1, x2] = make_views(data.train_x, cfg.view_noise, gen);
-  EpochData ed(x1, x2, cfg.batch_size, gen);
-  m->train_epoch(ed);  // one step, k = 0
+  auto ed = task->epoch_data(1, nullptr);
+  m->train_epoch(*ed);  // one step, k = 0
   const double tau = mm->momentum_at(0);
   EXPECT_NEAR(tau, 0.996, 1e-12);  // cosine schedule starts at the base
   EXPECT_NEAR(mm->momentum_at(3), 1.0, 1e-12);  // ... and ends at 1 (K = 3 steps)

@@ -338,7 +338,13 @@ TEST_F(DbTest, VersionOneDatabaseIsMigratedWithItsData) {
   }
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(raw, "DROP TABLE run_log; PRAGMA user_version = 1;", nullptr, nullptr, nullptr), SQLITE_OK);
+  // Undo v2 and v3: what a v1 file looked like.
+  ASSERT_EQ(sqlite3_exec(raw,
+                         "DROP TABLE run_log; DROP TABLE probes; ALTER TABLE epochs DROP COLUMN knn_top1_k20; "
+                         "ALTER TABLE epochs DROP COLUMN knn_top1_k200; ALTER TABLE runs DROP COLUMN checkpoint; "
+                         "ALTER TABLE runs DROP COLUMN checkpoint_epoch; PRAGMA user_version = 1;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
   sqlite3_close(raw);
   Database db(file);
   EXPECT_EQ(db.schema_version(), Database::latest_schema_version());

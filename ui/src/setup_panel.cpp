@@ -134,7 +134,7 @@ QString SetupPanel::text_of(const std::string& key) const {
 
 void SetupPanel::remember(const std::string& key, const QString& text) {
   const auto* f = find_config_field(key);
-  if (f != nullptr && f->common) typed_[key] = text;
+  if (f != nullptr && f->common()) typed_[key] = text;
 }
 
 bool SetupPanel::setValue(const QString& key, const QString& text) {

@@ -57,16 +57,47 @@ struct RunConfig {
   // MI tracking on the validation set (SPEC §4).
   double mi_temperature = 1.0;
   int mi_block = 256;
+
+  // Real image data (SPEC §6).
+  std::string data_dir;          // "" = the data set's default folder
+  std::string encoder = "auto";  // auto | mlp | small-cnn | resnet18 | resnet50
+  int proj_dim = 256;
+  int proj_layers = 3;
+  int proj_hidden = 2048;
+  int image_size = 0;       // image folders: side after resizing; 0 = the data set's default
+  int train_subset = 0;     // training images used; 0 = all
+  int val_subset = 2000;    // validation images for MI, collapse indicators and kNN
+  int knn_bank = 10000;     // training images in the kNN bank; 0 = no kNN monitor
+  int probe_epochs = 30;    // linear probe on frozen features at the end; 0 = none
+  double probe_lr = 0.1;
+  int probe_subset = 0;     // training images for the probe; 0 = all
+  int checkpoint_every = 10;  // epochs between checkpoints (and always at the end)
+  int loader_threads = 2;
+  double crop_min_scale = 0.08;
+  double flip_p = 0.5;
+  double jitter_p = 0.8;
+  double grayscale_p = 0.2;
+  double solarize_p = 0.2;  // second view of BYOL, MoCo-v3 and Barlow Twins only
+  bool amp = true;          // bfloat16 autocast on CUDA
 };
 
 enum class ValueKind { Integer, Number, Boolean, Text };
 
+// Which runs a setting belongs to.
+enum class Scope {
+  All,       // every run
+  Gaussian,  // the Gaussian-mixture experiment only
+  Image,     // the image data sets only
+  Method,    // only the methods that list it
+};
+
 struct ConfigField {
   std::string key;
   ValueKind kind;
-  bool common;  // used by every method; otherwise only where a method lists it
+  Scope scope;
   std::string description;
   std::vector<std::string> choices;  // accepted values of a Text field
+  bool common() const { return scope != Scope::Method; }
 };
 
 // Every key a config may hold, in display order.
@@ -81,9 +112,11 @@ nlohmann::json field_value(const RunConfig& cfg, const std::string& key);
 // Every mistake is a ConfigError naming the field and what it accepts.
 class ConfigBuilder {
  public:
-  explicit ConfigBuilder(const std::string& method);
+  // The data set's defaults come before the method's: both are chosen first.
+  explicit ConfigBuilder(const std::string& method, const std::string& dataset = "gaussian");
 
   const std::string& method() const { return cfg_.method; }
+  const std::string& dataset() const { return cfg_.dataset; }
 
   // Merge a JSON object (a config file). `origin` names it in messages.
   void merge_json(const nlohmann::json& object, const std::string& origin);
@@ -102,8 +135,16 @@ class ConfigBuilder {
 // Parse a JSON config file; DataError/ConfigError with the file name on failure.
 nlohmann::json read_config_file(const std::string& path);
 
-// The method named in a config file, or "" when it names none.
+// The method (data set) named in a config file, or "" when it names none.
 std::string method_in_json(const nlohmann::json& object);
+std::string dataset_in_json(const nlohmann::json& object);
+
+// The data sets, and the defaults each brings (lr, batch size, encoder...).
+const std::vector<std::string>& dataset_names();
+nlohmann::json dataset_defaults(const std::string& dataset);
+bool is_image_data(const std::string& dataset);
+// The encoder a config's "auto" stands for.
+std::string resolved_encoder(const RunConfig& cfg);
 
 // Full checks of an assembled config (ranges, choices, method's own rules).
 void validate(const RunConfig& cfg);

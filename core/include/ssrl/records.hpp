@@ -34,7 +34,9 @@ struct EpochRecord {
   double effective_rank = 0;  // RankMe
   double lr = 0;
   double seconds = 0;  // wall time of this epoch, evaluation included
-  std::vector<EncoderCentres> centres;
+  std::vector<EncoderCentres> centres;      // Gaussian experiment
+  std::optional<double> knn_top1_k20;       // image data: kNN monitor on the validation subset
+  std::optional<double> knn_top1_k200;
 };
 
 // Nearest-neighbour angles between cluster centres, in degrees.
@@ -56,13 +58,24 @@ struct RunStart {
   std::string device;  // "cpu", "cuda:0"
   std::vector<std::string> encoders;
   int epochs = 0;
+  int first_epoch = 1;  // > 1 when resuming
+};
+
+// Linear-probe accuracy of one encoder's frozen backbone features.
+struct ProbeResult {
+  std::string encoder;
+  double top1 = 0;       // fraction in [0, 1] on the test split
+  int epochs = 0;
+  std::int64_t train_size = 0, test_size = 0;
 };
 
 struct RunOutcome {
   RunStatus status = RunStatus::Finished;
   std::string message;
   int epochs_done = 0;
-  std::vector<EncoderFinal> finals;
+  std::vector<EncoderFinal> finals;  // Gaussian experiment
+  std::vector<ProbeResult> probes;   // image data
+  std::string checkpoint;            // the last checkpoint written, if any
 };
 
 // The best possible minimum separation of five points on S^2 (triangular

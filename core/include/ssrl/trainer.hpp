@@ -19,6 +19,8 @@ class TrainObserver {
   virtual void on_phase(int epoch, const std::string& phase) {}
   // Called after every epoch, from the training thread.
   virtual void on_epoch(const EpochRecord& record) {}
+  // A checkpoint holding the state after `epoch` was written to `path`.
+  virtual void on_checkpoint(int epoch, const std::string& path) {}
   virtual void on_finish(const RunOutcome& outcome) {}
 };
 
@@ -30,11 +32,25 @@ struct StopFlag {
   std::atomic<bool> paused{false};
 };
 
+struct TrainControl {
+  const StopFlag* stop = nullptr;
+  // Where checkpoints go ("" = none): <dir>/epoch-<N>.pt every
+  // checkpoint_every epochs, at the end, and when the run is stopped (the
+  // state after its last completed epoch).
+  std::string checkpoint_dir;
+  // A checkpoint to continue from ("" = start fresh).
+  std::string resume_from;
+};
+
 // Trains one run to completion, divergence, interruption or failure.
-// Throws ConfigError before on_start if the config is invalid; after
-// on_start, errors end the run as Failed (the message says why). An
-// exception thrown by the observer propagates after on_finish is attempted.
+// Throws ConfigError (bad settings) or DataError (missing or damaged files)
+// before on_start; after on_start, errors end the run as Failed (the message
+// says why). An exception thrown by the observer propagates.
+RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const TrainControl& control);
 RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const StopFlag* stop = nullptr);
+
+// The epoch a checkpoint file holds the state after (DataError if unreadable).
+int checkpoint_epoch(const std::string& path);
 
 // The device a config's "device" setting resolves to on this machine
 // ("cpu", "cuda:0"); throws ConfigError if CUDA is asked for but absent.

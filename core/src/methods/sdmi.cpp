@@ -27,14 +27,12 @@ class Sdmi : public MethodBase, public PhasedMethod {
     if (cfg_.alternation == "batch") {
       announce("E/M per batch");
       double sum_e = 0, sum_m = 0;
-      int steps = 0;
-      for (const auto& [x1, x2] : data.batches()) {
+      const int steps = for_each_batch(data, [&](const torch::Tensor& x1, const torch::Tensor& x2) {
         sum_e += phase_step(x1, x2, /*e_phase=*/true);
         sum_m += phase_step(x1, x2, /*e_phase=*/false);
-        ++steps;
-      }
-      out.phase_e = sum_e / steps;
-      out.phase_m = sum_m / steps;
+      });
+      out.phase_e = sum_e / std::max(1, steps);
+      out.phase_m = sum_m / std::max(1, steps);
     } else {
       out.phase_e = train_phase(data, Phase::E);
       out.phase_m = train_phase(data, Phase::M);
@@ -46,9 +44,10 @@ class Sdmi : public MethodBase, public PhasedMethod {
   double train_phase(EpochData& data, Phase phase) override {
     announce(phase == Phase::E ? "E-phase" : "M-phase");
     double sum = 0;
-    int steps = 0;
-    for (const auto& [x1, x2] : data.batches()) sum += phase_step(x1, x2, phase == Phase::E), ++steps;
-    return sum / steps;
+    const int steps = for_each_batch(data, [&](const torch::Tensor& x1, const torch::Tensor& x2) {
+      sum += phase_step(x1, x2, phase == Phase::E);
+    });
+    return sum / std::max(1, steps);
   }
 
   torch::nn::Module& module(const std::string& name) override {
@@ -62,11 +61,11 @@ class Sdmi : public MethodBase, public PhasedMethod {
   std::vector<std::string> encoder_names() const override { return {"f", "g"}; }
 
   torch::Tensor embed(const std::string& encoder, const torch::Tensor& x) override {
-    return encoder == "g" ? g_->forward(x) : f_->forward(x);
+    return forward_all(encoder == "g" ? *g_ : *f_, x);
   }
 
   ViewPair mi_branches(const torch::Tensor& v1, const torch::Tensor& v2) override {
-    return {f_->forward(v1), g_->forward(v2)};
+    return {forward_all(*f_, v1), forward_all(*g_, v2)};
   }
 
  private:
@@ -74,16 +73,16 @@ class Sdmi : public MethodBase, public PhasedMethod {
   // M-phase: the mirror image, step g. The stopped branch runs without a
   // graph (train mode, so it sees the same batch statistics as in training).
   double phase_step(const torch::Tensor& x1, const torch::Tensor& x2, bool e_phase) {
-    auto& online = e_phase ? f_ : g_;
-    auto& other = e_phase ? g_ : f_;
+    auto& online = e_phase ? *f_ : *g_;
+    auto& other = e_phase ? *g_ : *f_;
     auto& head = e_phase ? qf_ : qg_;
     torch::Tensor t1, t2;
     {
       torch::NoGradGuard no_grad;
-      t1 = other->forward(x1);
-      t2 = other->forward(x2);
+      t1 = other.forward(x1);
+      t2 = other.forward(x2);
     }
-    auto o1 = online->forward(x1), o2 = online->forward(x2);
+    auto o1 = online.forward(x1), o2 = online.forward(x2);
     if (cfg_.predictor) o1 = head->forward(o1), o2 = head->forward(o2);
     const auto loss = 0.5 * (losses::cos_dv(o1, t2, cfg_.temperature, cfg_.marginal) +
                              losses::cos_dv(o2, t1, cfg_.temperature, cfg_.marginal));
@@ -91,7 +90,7 @@ class Sdmi : public MethodBase, public PhasedMethod {
     return step(e_phase ? *opt_f_ : *opt_g_, loss);
   }
 
-  MlpEncoder f_{nullptr}, g_{nullptr};
+  EncoderPtr f_, g_;
   Predictor qf_{nullptr}, qg_{nullptr};
   torch::optim::SGD* opt_f_ = nullptr;
   torch::optim::SGD* opt_g_ = nullptr;

@@ -21,16 +21,14 @@ class SimSiam : public MethodBase {
 
   EpochLosses train_epoch(EpochData& data) override {
     double sum = 0;
-    int steps = 0;
-    for (const auto& [x1, x2] : data.batches()) {
+    const int steps = for_each_batch(data, [&](const torch::Tensor& x1, const torch::Tensor& x2) {
       const auto z1 = f_->forward(x1), z2 = f_->forward(x2);
       const auto p1 = cfg_.predictor ? pred_->forward(z1) : z1;
       const auto p2 = cfg_.predictor ? pred_->forward(z2) : z2;
       sum += step(*opt_, 0.5 * (pair_loss(p1, z2.detach()) + pair_loss(p2, z1.detach())));
-      ++steps;
       ++step_;
-    }
-    return {sum / steps, std::nullopt, std::nullopt};
+    });
+    return {sum / std::max(1, steps), std::nullopt, std::nullopt};
   }
 
   std::vector<std::string> encoder_names() const override { return {"f"}; }
@@ -39,14 +37,25 @@ class SimSiam : public MethodBase {
     if (name == "predictor" && cfg_.predictor) return *pred_;
     no_module(name);
   }
-  torch::Tensor embed(const std::string&, const torch::Tensor& x) override { return f_->forward(x); }
+  torch::Tensor embed(const std::string&, const torch::Tensor& x) override { return forward_all(*f_, x); }
 
   // No persistent target: branch B is the encoder as it was at the end of
   // the previous epoch, i.e. last epoch's output on the same fixed view 2.
   ViewPair mi_branches(const torch::Tensor& v1, const torch::Tensor& v2) override {
     auto previous = previous_v2_;
-    previous_v2_ = f_->forward(v2);
-    return {f_->forward(v1), previous};
+    previous_v2_ = forward_all(*f_, v2);
+    return {forward_all(*f_, v1), previous};
+  }
+
+ protected:
+  // Last epoch's view-2 output is branch B of the next MI estimate.
+  void save_extra(torch::serialize::OutputArchive& a) override {
+    a.write("previous_v2", previous_v2_.defined() ? previous_v2_ : torch::empty({0}));
+  }
+  void load_extra(torch::serialize::InputArchive& a) override {
+    torch::Tensor t;
+    a.read("previous_v2", t);
+    previous_v2_ = t.numel() > 0 ? t.to(device_) : torch::Tensor();
   }
 
  private:
@@ -55,7 +64,7 @@ class SimSiam : public MethodBase {
     return losses::neg_cosine(p, z);
   }
 
-  MlpEncoder f_{nullptr};
+  EncoderPtr f_;
   Predictor pred_{nullptr};
   torch::optim::SGD* opt_ = nullptr;
   torch::Tensor previous_v2_;

@@ -41,6 +41,10 @@ struct RunRow {
   MiEstimates last_mi;  // of the last stored epoch
   std::optional<double> min_separation;  // encoder f, degrees
   std::vector<EncoderFinal> finals;      // separation per encoder (no centres)
+  std::vector<ProbeResult> probes;       // linear probe per encoder (image data)
+  std::optional<double> probe_top1;      // encoder f
+  std::string checkpoint;                // the last checkpoint file ('' = none)
+  int checkpoint_epoch = 0;
 };
 
 struct RunDetail {
@@ -86,6 +90,10 @@ class Database {
   // One transaction: the epoch row and its cluster centres.
   void append_epoch(std::int64_t run_id, const EpochRecord& record);
   void finish_run(std::int64_t run_id, const RunOutcome& outcome);
+  void set_checkpoint(std::int64_t run_id, int epoch, const std::string& path);
+  // Drops what was stored after `from_epoch` (a killed run may have written
+  // epochs its checkpoint does not hold) and queues the run again.
+  void prepare_resume(std::int64_t run_id, int from_epoch);
 
   std::vector<RunRow> list_runs(const RunFilter& filter = {}) const;
   // By numeric id, or else by exact name (the newest run of that name).

@@ -11,14 +11,27 @@ namespace ssrl::storage {
 
 class RunRecorder : public TrainObserver {
  public:
+  // An existing run (queued earlier, or being resumed).
   RunRecorder(Database& db, std::int64_t run_id) : db_(db), run_id_(run_id) {}
-  void on_start(const RunStart& start) override { db_.mark_running(run_id_, start.device); }
+  // A new run, created when training starts: input rejected before that
+  // (bad settings, missing or damaged data) leaves no run behind.
+  RunRecorder(Database& db, NewRun row) : db_(db), row_(std::move(row)) {}
+
+  void on_start(const RunStart& start) override {
+    if (run_id_ < 0) run_id_ = db_.create_run(row_);
+    db_.mark_running(run_id_, start.device);
+  }
   void on_epoch(const EpochRecord& record) override { db_.append_epoch(run_id_, record); }
+  void on_checkpoint(int epoch, const std::string& path) override { db_.set_checkpoint(run_id_, epoch, path); }
   void on_finish(const RunOutcome& outcome) override { db_.finish_run(run_id_, outcome); }
+
+  // -1 until the run has started.
+  std::int64_t run_id() const { return run_id_; }
 
  private:
   Database& db_;
-  std::int64_t run_id_;
+  std::int64_t run_id_ = -1;
+  NewRun row_;
 };
 
 }  // namespace ssrl::storage
