@@ -7,6 +7,7 @@
 
 #include "commands.hpp"
 #include "ssrl/errors.hpp"
+#include "ssrl/config.hpp"
 #include "ssrl/methods.hpp"
 #include "ssrl/storage/database.hpp"
 #include "ssrl/trainer.hpp"
@@ -116,6 +117,17 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
                       "folder for the figures: trajectories per method (PNG, needs a display or xvfb-run), "
                       "MI curves per estimator and the ablation bars (SVG)");
 
+  ReproduceRequest abl_req;
+  std::string abl_seeds = "0", abl_dataset = "fashion-mnist";
+  std::vector<std::string> abl_sets;
+  auto* rep_a = rep->add_subcommand("ablation", "the predictor / marginal-term ablation on image data, with linear probes");
+  rep_a->add_option("--dataset", abl_dataset, "image data set (default fashion-mnist)");
+  rep_a->add_option("--seeds", abl_seeds, "comma-separated seeds (default 0)");
+  rep_a->add_option("--jobs", abl_req.jobs, "runs in parallel (default: one per CPU core)");
+  rep_a->add_option("--set", abl_sets, "key=value applied to every method that has that setting (e.g. data_dir=...)");
+  rep_a->add_option("--tag", abl_req.tag, "tag of this batch");
+  if (gui.reproduce_figures) rep_a->add_option("--out", abl_req.out, "folder for the ablation figure and tables");
+
   // runs, show, methods ----------------------------------------------------------
   std::string runs_format = "table", runs_dataset, runs_method, runs_status, runs_tag;
   auto* runs = app.add_subcommand("runs", "list the runs in the database");
@@ -129,6 +141,21 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   auto* show = app.add_subcommand("show", "one run: config, per-epoch metrics, final statistics");
   show->add_option("run", show_run, "run id or name")->required();
   show->add_option("--format", show_format, "text|json");
+
+  RunRequest probe_req;
+  bool probe_random = false;
+  std::string p_dataset, p_data_dir, p_encoder, p_seed, p_probe_epochs;
+  std::vector<std::string> p_sets;
+  auto* probe = app.add_subcommand("probe", "linear-probe an untrained encoder: the baseline trained runs must beat");
+  probe->add_flag("--random-init", probe_random, "the encoder at its random initialisation (required)")->required();
+  probe->add_option("--dataset", p_dataset, "image data set");
+  probe->add_option("--data-dir", p_data_dir, "folder of the data set's files");
+  probe->add_option("--encoder", p_encoder, "auto|small-cnn|resnet18|resnet50");
+  probe->add_option("--seed", p_seed, "seed of the initialisation");
+  probe->add_option("--probe-epochs", p_probe_epochs, "epochs of the linear probe");
+  probe->add_option("--preset", probe_req.preset, "take the encoder and data settings of a preset");
+  probe->add_option("--set", p_sets, "key=value, repeatable");
+  probe->add_option("--tag", probe_req.tag, "free-text tag");
 
   std::string presets_format = "table";
   auto* presets = app.add_subcommand("presets", "the shipped presets (the paper's selected settings per data set)");
@@ -185,6 +212,16 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
     bench_gui->add_option("--epochs", bench_gui_epochs, "epochs (default 100)");
     bench_gui->add_option("--repeats", bench_gui_repeats, "repetitions of each mode (default 2)");
   }
+  TrainBenchRequest tb_req;
+  auto* bench_train = bench->add_subcommand("train", "training and data-pipeline images/s per method on images");
+  bench_train->add_option("--encoders", tb_req.encoders, "comma-separated (default small-cnn,resnet18)");
+  bench_train->add_option("--methods", tb_req.methods, "comma-separated (default: every method)");
+  bench_train->add_option("--steps", tb_req.steps, "timed steps per case (default 3)");
+  bench_train->add_option("--batch-small", tb_req.batch_small, "batch for the small CNN (default 256)");
+  bench_train->add_option("--batch-resnet", tb_req.batch_resnet, "batch for ResNets (default 64)");
+  bench_train->add_option("--device", tb_req.device, "auto|cpu|cuda");
+  bench_train->add_option("--data-dir", tb_req.data_dir, "Fashion-MNIST folder (skipped when absent)");
+
   CLI::App* gui_cmd = nullptr;
   if (gui.open) gui_cmd = app.add_subcommand("gui", "open the desktop workbench (the default with no command)");
 
@@ -235,10 +272,35 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
     const int figures = gui.reproduce_figures(g, rep_req.tag, rep_req.out);
     return code != kOk ? code : figures;
   }
+  if (rep_a->parsed()) {
+    abl_req.seeds = parse_list(abl_seeds, "seeds");
+    for (const auto& kv : abl_sets) abl_req.settings.push_back(split_setting(kv));
+    if (abl_req.jobs < 0) throw ConfigError("jobs", "must be at least 1");
+    const int code = cmd_reproduce_ablation(g, abl_req, abl_dataset);
+    if (abl_req.out.empty() || code == kInterrupted) return code;
+    const int figures = gui.reproduce_figures(g, abl_req.tag, abl_req.out);
+    return code != kOk ? code : figures;
+  }
   if (runs->parsed()) return cmd_runs(g, runs_format, runs_dataset, runs_method, runs_status, runs_tag);
   if (show->parsed()) return cmd_show(g, show_run, show_format);
   if (methods->parsed()) return cmd_methods(methods_format);
   if (presets->parsed()) return cmd_presets(presets_format);
+  if (probe->parsed()) {
+    auto add = [&](const char* key, const std::string& v) {
+      if (!v.empty()) probe_req.settings.emplace_back(key, v);
+    };
+    for (const auto& kv : p_sets) probe_req.settings.push_back(split_setting(kv));
+    add("dataset", p_dataset);
+    add("data_dir", p_data_dir);
+    add("encoder", p_encoder);
+    add("seed", p_seed);
+    add("probe_epochs", p_probe_epochs);
+    if (!probe_req.preset.empty()) {
+      // A preset names its method; the baseline only borrows its encoder settings.
+      probe_req.method = method_in_json(load_preset(probe_req.preset));
+    }
+    return cmd_probe_random_init(g, probe_req);
+  }
   if (exp_f->parsed()) {
     if (!gui.figure)
       throw ConfigError("export", "this build has no figure export (configured with -DWB_BUILD_GUI=OFF)");
@@ -254,6 +316,7 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
     if (bench_gui_epochs < 1 || bench_gui_repeats < 1) throw ConfigError("epochs", "epochs and repeats must be at least 1");
     return gui.bench(g.db_path(), bench_gui_method, bench_gui_epochs, bench_gui_repeats);
   }
+  if (bench_train->parsed()) return cmd_bench_train(tb_req);
   if (bench->parsed()) {
     bench_req.sizes = parse_list(bench_sizes, "sizes");
     return cmd_bench(bench_req);

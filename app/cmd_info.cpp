@@ -1,6 +1,7 @@
 // Read-only commands: runs, show, methods, export table, bench.
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -47,7 +48,8 @@ json run_summary_json(const storage::RunRow& r) {
             {"finished_at", r.finished_at},
             {"message", r.message},
             {"final_mi", {{"cos_dv", opt(r.last_mi.cos_dv)}, {"infonce", opt(r.last_mi.infonce)}, {"jsd", opt(r.last_mi.jsd)}}},
-            {"min_separation_f", opt(r.min_separation)}};
+            {"min_separation_f", opt(r.min_separation)},
+            {"probe_top1_f", opt(r.probe_top1)}};
   return j;
 }
 
@@ -66,6 +68,10 @@ json run_detail_json(const storage::RunDetail& d) {
                {"lr", e.lr},
                {"seconds", e.seconds}};
     if (e.loss_e || e.loss_m) ej["loss_phases"] = {{"e", opt(e.loss_e)}, {"m", opt(e.loss_m)}};
+    if (e.knn_top1_k20 || e.knn_top1_k200) {
+      ej["knn_top1"] = opt(e.knn_top1_k20);
+      ej["knn_top1_k200"] = opt(e.knn_top1_k200);
+    }
     json cs = json::object();
     for (const auto& ec : e.centres) cs[ec.encoder] = centres_json(ec.centres);
     ej["centres"] = cs;
@@ -79,7 +85,16 @@ json run_detail_json(const storage::RunDetail& d) {
                        {"nn_gap_max", f.separation.max},
                        {"nn_gap_sd", f.separation.sd},
                        {"centres", centres_json(f.centres)}};
-  j["final"] = {{"encoders", encs}, {"optimum_min_separation_deg", kOptimalMinSeparationDeg}};
+  j["final"] = {{"encoders", encs}};
+  if (!d.finals.empty()) j["final"]["optimum_min_separation_deg"] = kOptimalMinSeparationDeg;
+  if (!r.probes.empty()) {
+    json probes = json::object();
+    for (const auto& p : r.probes)
+      probes[p.encoder] = {{"top1", p.top1}, {"epochs", p.epochs}, {"train_size", p.train_size}, {"test_size", p.test_size}};
+    j["final"]["linear_probe"] = {{"top1", r.probes.front().top1}, {"encoders", probes}};
+    for (const auto& p : r.probes) j["final"]["encoders"][p.encoder]["linear_probe_top1"] = p.top1;
+  }
+  if (!r.checkpoint.empty()) j["checkpoint"] = {{"path", r.checkpoint}, {"epoch", r.checkpoint_epoch}};
   return j;
 }
 
@@ -147,12 +162,13 @@ int cmd_runs(const Global& g, const std::string& format, const std::string& data
   }
   storage::Table t;
   t.columns = {{"ID"}, {"Name"}, {"Method"}, {"Data"}, {"Status"}, {"Seed"}, {"Epochs"},
-               {"cos-DV"}, {"Min sep f (°)"}, {"Time"}, {"Created"}};
+               {"cos-DV"}, {"Min sep f (°)"}, {"Probe f (%)"}, {"Time"}, {"Created"}};
   for (const auto& r : rows) {
     t.rows.push_back({value(static_cast<double>(r.id), 0), Cell::str(r.name), Cell::str(r.method), Cell::str(r.dataset),
                       Cell::str(r.status), value(static_cast<double>(r.seed), 0),
                       Cell::str(std::to_string(r.epochs_done) + "/" + std::to_string(r.epochs_planned)),
                       opt_value(r.last_mi.cos_dv, 3), opt_value(r.min_separation, 1),
+                      r.probe_top1 ? value(100.0 * *r.probe_top1, 2) : Cell::str("-"),
                       Cell::str(format_duration(r.seconds)), Cell::str(r.created_at.substr(0, 19))});
   }
   std::cout << storage::render(t, storage::TableFormat::Text);
@@ -185,7 +201,7 @@ int cmd_show(const Global& g, const std::string& run, const std::string& format)
             << "  tag        " << (r.tag.empty() ? "-" : r.tag) << "   version " << r.program_version << "\n"
             << "  config     " << r.config_json << "\n\n";
   storage::Table t;
-  t.columns = {{"Epoch"}, {"Loss"}, {"Loss E"}, {"Loss M"}, {"cos-DV"}, {"InfoNCE"}, {"JSD"}, {"Emb SD"}, {"Eff rank"}, {"LR"}};
+  t.columns = {{"Epoch"}, {"Loss"}, {"Loss E"}, {"Loss M"}, {"cos-DV"}, {"InfoNCE"}, {"JSD"}, {"Emb SD"}, {"Eff rank"}, {"LR"}, {"kNN@20"}};
   const std::size_t n = d->epochs.size();
   const std::size_t every = std::max<std::size_t>(1, n / 20);
   for (std::size_t i = 0; i < n; ++i) {
@@ -193,9 +209,14 @@ int cmd_show(const Global& g, const std::string& run, const std::string& format)
     const auto& e = d->epochs[i];
     t.rows.push_back({value(e.epoch, 0), value(e.loss, 4), opt_value(e.loss_e, 4), opt_value(e.loss_m, 4),
                       opt_value(e.mi.cos_dv, 4), opt_value(e.mi.infonce, 4), opt_value(e.mi.jsd, 4),
-                      value(e.embedding_std, 4), value(e.effective_rank, 3), value(e.lr, 4)});
+                      value(e.embedding_std, 4), value(e.effective_rank, 3), value(e.lr, 4),
+                      e.knn_top1_k20 ? value(100.0 * *e.knn_top1_k20, 1) : Cell::str("-")});
   }
   if (!t.rows.empty()) std::cout << storage::render(t, storage::TableFormat::Text) << "\n";
+  for (const auto& p : r.probes)
+    std::printf("encoder %s: linear probe top-1 %.2f%% (%lld training, %lld test images, %d epochs)\n", p.encoder.c_str(),
+                100.0 * p.top1, static_cast<long long>(p.train_size), static_cast<long long>(p.test_size), p.epochs);
+  if (!r.checkpoint.empty()) std::cout << "checkpoint after epoch " << r.checkpoint_epoch << ": " << r.checkpoint << "\n";
   for (const auto& f : d->finals) {
     std::printf("encoder %s: nearest-neighbour angle mean %.1f°, min %.1f°, max %.1f°, SD %.1f° (optimum min %.0f°)\n",
                 f.encoder.c_str(), f.separation.mean, f.separation.min, f.separation.max, f.separation.sd,
@@ -271,7 +292,7 @@ int cmd_export_table(const Global& g, const ExportRequest& req) {
     f.tag = tag;
   }
   const auto rows = db->list_runs(f);
-  const auto table = storage::separation_table(rows);
+  const auto table = req.dataset == "gaussian" ? storage::separation_table(rows) : storage::probe_table(rows);
   if (table.rows.empty() || (table.rows.size() == 1 && table.rows[0][0].text == "optimum"))
     throw ConfigError("", "no finished runs match the selection (data set " + req.dataset + ")");
   const std::string text = storage::render(table, format);
@@ -324,6 +345,38 @@ int cmd_bench(const BenchRequest& req) {
   } else {
     std::printf("peak MiB: peak of live CPU tensor memory during one call (c10 allocator hook); 1 thread.\n");
   }
+  return kOk;
+}
+
+int cmd_bench_train(const TrainBenchRequest& req) {
+  TrainBenchOptions opt;
+  auto split = [](const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream ss(s);
+    std::string item;
+    while (std::getline(ss, item, ',')) if (!item.empty()) out.push_back(item);
+    return out;
+  };
+  opt.encoders = split(req.encoders);
+  for (const auto& e : opt.encoders)
+    if (e != "small-cnn" && e != "resnet18" && e != "resnet50")
+      throw ConfigError("encoders", "unknown encoder '" + e + "' (accepted: small-cnn, resnet18, resnet50)");
+  opt.methods = split(req.methods);
+  for (const auto& m : opt.methods) find_method(m);
+  if (req.steps < 1) throw ConfigError("steps", "must be at least 1");
+  opt.steps = req.steps;
+  opt.batch_small = req.batch_small;
+  opt.batch_resnet = req.batch_resnet;
+  opt.device = req.device;
+  opt.fashion_mnist_dir = req.data_dir;
+  std::printf("%-20s %-10s %-16s %6s %6s %12s\n", "input", "encoder", "method", "batch", "steps", "images/s");
+  run_training_benchmarks(opt, [](const TrainBenchRow& r) {
+    std::printf("%-20s %-10s %-16s %6d %6d %12.1f\n", r.input.c_str(), r.encoder.c_str(), r.method.c_str(), r.batch, r.steps,
+                r.images_per_s);
+    std::fflush(stdout);
+  });
+  std::printf("images/s counts images per pass over the data, each seen as two augmented views (SDMI: both phases);\n"
+              "(data pipeline): loading plus augmenting the two views alone, on the training device.\n");
   return kOk;
 }
 

@@ -219,6 +219,31 @@ int cmd_run(const Global& g, const RunRequest& req) {
   return report(db, recorder.run_id(), row.name, cfg, outcome);
 }
 
+int cmd_probe_random_init(const Global& g, const RunRequest& req_in) {
+  RunRequest req = req_in;
+  if (req.method.empty()) req.method = "jmi";  // any single-encoder method: only its encoder is used
+  const RunConfig cfg = assemble_config(req);
+  storage::Database db(g.db_path());
+  auto row = new_run_row(cfg, req.tag);
+  row.method = row.base_method = "random-init";
+  row.paradigm = "baseline";
+  row.name = cfg.name.empty() ? "random-init-" + cfg.dataset + "-" + resolved_encoder(cfg) + "-s" + std::to_string(cfg.seed) : cfg.name;
+  auto stored = to_json(cfg);
+  stored["method"] = "random-init";
+  stored["base_method"] = "random-init";
+  row.config_json = stored.dump();
+  row.epochs_planned = 0;
+  storage::RunRecorder recorder(db, row);
+  if (!g.quiet) std::fprintf(stderr, "random-init probe: %s on %s, seed %lld\n", resolved_encoder(cfg).c_str(), cfg.dataset.c_str(),
+                             static_cast<long long>(cfg.seed));
+  const RunOutcome out = random_init_probe(cfg, recorder);
+  for (const auto& p : out.probes)
+    std::printf("run %lld '%s': random-init %s, linear probe top-1 %.2f%% (%lld training, %lld test images)\n",
+                static_cast<long long>(recorder.run_id()), row.name.c_str(), resolved_encoder(cfg).c_str(), 100.0 * p.top1,
+                static_cast<long long>(p.train_size), static_cast<long long>(p.test_size));
+  return kOk;
+}
+
 int cmd_presets(const std::string& format) {
   const auto names = list_presets();
   if (format == "json") {
@@ -236,6 +261,169 @@ int cmd_presets(const std::string& format) {
     std::printf("%-32s %s\n", n.c_str(), summary.c_str());
   }
   if (names.empty()) std::cout << "no presets found (looked in: resources/presets)\n";
+  return kOk;
+}
+
+namespace {
+
+struct BatchJob {
+  RunConfig cfg;
+  bool random_init = false;  // the untrained-encoder probe instead of training
+};
+
+struct BatchResult {
+  std::vector<std::string> problems;
+  double seconds = 0;
+  int jobs = 1;
+};
+
+// Runs the jobs on `jobs` worker threads (0: one per core), each with its own
+// database connection; a run's row appears when it starts.
+BatchResult run_batch(const Global& g, const std::vector<BatchJob>& list, const std::string& tag, int jobs_wanted) {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  BatchResult result;
+  result.jobs = std::max(1, std::min<int>(jobs_wanted > 0 ? jobs_wanted : static_cast<int>(cores), static_cast<int>(list.size())));
+  if (!g.quiet) std::fprintf(stderr, "%zu runs on %d parallel job%s\n", list.size(), result.jobs, result.jobs == 1 ? "" : "s");
+  install_stop_handlers();
+  BatchProgress progress(static_cast<int>(list.size()), stderr_is_tty(), g.quiet);
+  std::mutex mu;
+  std::size_t next = 0;
+  std::exception_ptr fatal;
+  auto worker = [&](int slot) {
+    try {
+      storage::Database db(g.db_path());  // one connection per worker
+      for (;;) {
+        std::size_t i;
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          if (next >= list.size() || g_stop.requested.load() || fatal) return;
+          i = next++;
+        }
+        const BatchJob& job = list[i];
+        const RunConfig& cfg = job.cfg;
+        auto row = new_run_row(cfg, tag);
+        if (job.random_init) {
+          row.method = row.base_method = "random-init";
+          row.paradigm = "baseline";
+          auto stored = to_json(cfg);
+          stored["method"] = stored["base_method"] = "random-init";
+          row.config_json = stored.dump();
+          row.epochs_planned = 0;
+        }
+        storage::RunRecorder recorder(db, row);
+        struct Tick : TrainObserver {
+          BatchProgress& p;
+          int slot;
+          Tick(BatchProgress& pp, int s) : p(pp), slot(s) {}
+          void on_epoch(const EpochRecord& r) override { p.epoch(slot, r.epoch); }
+        } tick(progress, slot);
+        FanOut fan({&recorder, &tick});
+        const std::string label = (job.random_init ? std::string("random-init") : cfg.method) + " s" + std::to_string(cfg.seed);
+        progress.started(slot, label, job.random_init ? 1 : cfg.epochs);
+        RunOutcome out;
+        if (job.random_init) {
+          out = random_init_probe(cfg, fan);
+        } else {
+          TrainControl control;
+          control.stop = &g_stop;
+          if (is_image_data(cfg.dataset)) control.checkpoint_dir = checkpoint_dir_for(db.path());
+          out = train(cfg, fan, control);
+        }
+        std::string line = "run " + std::to_string(recorder.run_id()) + " " + label + ": " + status_name(out.status);
+        for (const auto& f : out.finals) {
+          char buf[96];
+          std::snprintf(buf, sizeof buf, "  %s min/mean NN angle %.1f°/%.1f°", f.encoder.c_str(), f.separation.min,
+                        f.separation.mean);
+          line += buf;
+        }
+        for (const auto& p : out.probes) {
+          char buf[64];
+          std::snprintf(buf, sizeof buf, "  %s probe %.2f%%", p.encoder.c_str(), 100.0 * p.top1);
+          line += buf;
+        }
+        if (!out.message.empty() && out.status != RunStatus::Finished) line += " (" + out.message + ")";
+        progress.finished(slot, line);
+        if (out.status != RunStatus::Finished) {
+          std::lock_guard<std::mutex> lock(mu);
+          result.problems.push_back(label + ": " + status_name(out.status) + " " + out.message);
+        }
+      }
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!fatal) fatal = std::current_exception();
+    }
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int s = 0; s < result.jobs; ++s) threads.emplace_back(worker, s);
+  for (auto& t : threads) t.join();
+  if (fatal) std::rethrow_exception(fatal);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return result;
+}
+
+}  // namespace
+
+int cmd_reproduce_ablation(const Global& g, ReproduceRequest& req, const std::string& dataset) {
+  const std::vector<std::string> methods = {"sdmi", "sdmi-nodv", "sdmi-nodv-pred", "simsiam", "simsiam-nopred", "simsiam-sdmi"};
+  if (!is_image_data(dataset))
+    throw ConfigError("dataset", "the ablation reproduces on image data (accepted: fashion-mnist, cifar10, cifar100, "
+                                 "tiny-imagenet, imagenet100); the Gaussian ablation is part of `reproduce gaussian`");
+  if (req.seeds.empty()) throw ConfigError("seeds", "needs at least one seed");
+  const std::string preset = dataset + "/ablation";
+  const auto presets = list_presets();
+  const bool has_preset = std::find(presets.begin(), presets.end(), preset) != presets.end();
+  if (req.tag.empty()) req.tag = "reproduce-ablation-" + dataset + "-" + utc_stamp();
+  std::vector<BatchJob> batch;
+  for (long long seed : req.seeds) {
+    for (const auto& m : methods) {
+      RunRequest r;
+      r.method = m;
+      if (has_preset) r.preset = preset;
+      r.settings.emplace_back("dataset", dataset);
+      r.settings.emplace_back("seed", std::to_string(seed));
+      r.settings.emplace_back("name", "ablation-" + dataset + "-" + m + "-s" + std::to_string(seed));
+      for (const auto& kv : req.settings) {
+        RunConfig probe;
+        probe.method = m;
+        probe.dataset = dataset;
+        const auto keys = relevant_keys(probe);
+        if (std::find(keys.begin(), keys.end(), kv.first) != keys.end() && !find_method(m).fixed.contains(kv.first))
+          r.settings.push_back(kv);
+      }
+      batch.push_back({assemble_config(r), false});
+    }
+    RunRequest base;
+    base.method = "sdmi";
+    if (has_preset) base.preset = preset;
+    base.settings = {{"dataset", dataset}, {"seed", std::to_string(seed)},
+                     {"name", "ablation-" + dataset + "-random-init-s" + std::to_string(seed)}};
+    for (const auto& kv : req.settings)
+      if (kv.first == "data_dir" || kv.first == "encoder" || kv.first == "probe_epochs" || kv.first == "probe_subset" ||
+          kv.first == "device" || kv.first == "proj_dim" || kv.first == "proj_layers" || kv.first == "proj_hidden")
+        base.settings.push_back(kv);
+    batch.push_back({assemble_config(base), true});
+  }
+  storage::Database main_db(g.db_path());
+  main_db.mark_abandoned_runs();
+  if (!g.quiet)
+    std::fprintf(stderr, "reproduce ablation on %s: %zu methods x %zu seeds + the random-init baseline%s, tag %s\n",
+                 dataset.c_str(), methods.size(), req.seeds.size(), has_preset ? (", preset " + preset).c_str() : "",
+                 req.tag.c_str());
+  const BatchResult result = run_batch(g, batch, req.tag, req.jobs);
+  storage::RunFilter filter;
+  filter.tag = req.tag;
+  const auto rows = main_db.list_runs(filter);
+  std::cout << "\n" << storage::render(storage::probe_table(rows), storage::TableFormat::Text) << "\n";
+  std::cout << storage::render(storage::timing_table(rows), storage::TableFormat::Text);
+  std::cout << "\n" << rows.size() << " runs in " << format_duration(result.seconds) << " wall time (" << result.jobs
+            << " jobs); tag " << req.tag << "; database " << main_db.path() << "\n";
+  if (g_stop.requested.load()) return kInterrupted;
+  if (!result.problems.empty()) {
+    std::cerr << "error: " << result.problems.size() << " run(s) did not finish:\n";
+    for (const auto& p : result.problems) std::cerr << "  " << p << "\n";
+    return kFailure;
+  }
   return kOk;
 }
 
@@ -278,68 +466,15 @@ int cmd_reproduce_gaussian(const Global& g, ReproduceRequest& req) {
 
   storage::Database main_db(g.db_path());
   main_db.mark_abandoned_runs();
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  const int jobs = std::max(1, std::min<int>(req.jobs > 0 ? req.jobs : static_cast<int>(cores),
-                                             static_cast<int>(configs.size())));
+  std::vector<BatchJob> batch;
+  for (const auto& c : configs) batch.push_back({c, false});
   if (!g.quiet)
-    std::fprintf(stderr, "reproduce gaussian (%s): %zu runs (%zu methods x %zu seeds), %d parallel job%s, tag %s\n",
-                 req.setting.c_str(), configs.size(), methods.size(), req.seeds.size(), jobs, jobs == 1 ? "" : "s",
-                 tag.c_str());
-  install_stop_handlers();
-  BatchProgress progress(static_cast<int>(configs.size()), stderr_is_tty(), g.quiet);
-
-  std::mutex mu;
-  std::size_t next = 0;
-  std::vector<std::string> problems;
-  std::exception_ptr fatal;
-  auto worker = [&](int slot) {
-    try {
-      storage::Database db(g.db_path());  // one connection per worker
-      for (;;) {
-        std::size_t i;
-        {
-          std::lock_guard<std::mutex> lock(mu);
-          if (next >= configs.size() || g_stop.requested.load() || fatal) return;
-          i = next++;
-        }
-        const RunConfig& cfg = configs[i];
-        const auto id = db.create_run(new_run_row(cfg, tag));
-        storage::RunRecorder recorder(db, id);
-        struct Tick : TrainObserver {
-          BatchProgress& p;
-          int slot;
-          Tick(BatchProgress& pp, int s) : p(pp), slot(s) {}
-          void on_epoch(const EpochRecord& r) override { p.epoch(slot, r.epoch); }
-        } tick(progress, slot);
-        FanOut fan({&recorder, &tick});
-        const std::string label = cfg.method + " s" + std::to_string(cfg.seed);
-        progress.started(slot, label, cfg.epochs);
-        const RunOutcome out = train(cfg, fan, &g_stop);
-        std::string line = "run " + std::to_string(id) + " " + label + ": " + status_name(out.status);
-        for (const auto& f : out.finals) {
-          char buf[96];
-          std::snprintf(buf, sizeof buf, "  %s min/mean NN angle %.1f°/%.1f°", f.encoder.c_str(), f.separation.min,
-                        f.separation.mean);
-          line += buf;
-        }
-        if (!out.message.empty() && out.status != RunStatus::Finished) line += " (" + out.message + ")";
-        progress.finished(slot, line);
-        if (out.status != RunStatus::Finished) {
-          std::lock_guard<std::mutex> lock(mu);
-          problems.push_back(label + ": " + status_name(out.status) + " " + out.message);
-        }
-      }
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!fatal) fatal = std::current_exception();
-    }
-  };
-  const auto t0 = std::chrono::steady_clock::now();
-  std::vector<std::thread> threads;
-  for (int s = 0; s < jobs; ++s) threads.emplace_back(worker, s);
-  for (auto& t : threads) t.join();
-  if (fatal) std::rethrow_exception(fatal);
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::fprintf(stderr, "reproduce gaussian (%s): %zu runs (%zu methods x %zu seeds), tag %s\n", req.setting.c_str(),
+                 configs.size(), methods.size(), req.seeds.size(), tag.c_str());
+  const BatchResult result = run_batch(g, batch, tag, req.jobs);
+  const auto& problems = result.problems;
+  const double wall = result.seconds;
+  const int jobs = result.jobs;
 
   storage::RunFilter filter;
   filter.tag = tag;

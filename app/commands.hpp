@@ -74,6 +74,13 @@ int cmd_run(const Global& g, const RunRequest& req);
 // ConfigError for anything wrong, before anything is written.
 RunConfig assemble_config(const RunRequest& req);
 int cmd_presets(const std::string& format);
+// `probe --random-init`: the untrained-encoder baseline, stored as a run of
+// method "random-init".
+int cmd_probe_random_init(const Global& g, const RunRequest& req);
+// The paper's ablation on image data (SDMI, SDMI-NoDV, SDMI-NoDV-Pred,
+// SimSiam, SimSiam-NoPred, SimSiam-SDMI and the random-init baseline) with
+// linear-probe accuracy. Fills req.tag when it was empty.
+int cmd_reproduce_ablation(const Global& g, ReproduceRequest& req, const std::string& dataset);
 // Fills req.tag when it was empty.
 int cmd_reproduce_gaussian(const Global& g, ReproduceRequest& req);
 int cmd_runs(const Global& g, const std::string& format, const std::string& dataset, const std::string& method,
@@ -82,6 +89,15 @@ int cmd_show(const Global& g, const std::string& run, const std::string& format)
 int cmd_methods(const std::string& format);
 int cmd_export_table(const Global& g, const ExportRequest& req);
 int cmd_bench(const BenchRequest& req);
+struct TrainBenchRequest {
+  std::string encoders = "small-cnn,resnet18";
+  std::string methods;  // empty: all
+  int steps = 3;
+  int batch_small = 256, batch_resnet = 64;
+  std::string device = "auto";
+  std::string data_dir = "/usr/share/datasets/fashion-mnist";
+};
+int cmd_bench_train(const TrainBenchRequest& req);
 // GUI builds only (Qt Charts, VTK): app/cmd_figure.cpp.
 int cmd_export_figure(const Global& g, const FigureRequest& req);
 int write_reproduce_figures(const Global& g, const std::string& tag, const std::string& dir);

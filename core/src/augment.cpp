@@ -21,16 +21,23 @@ torch::Tensor gray(const torch::Tensor& x) {  // N x 3 x H x W -> N x 1 x H x W 
 
 torch::Tensor per_sample(const torch::Tensor& v) { return v.view({-1, 1, 1, 1}); }
 
-// Hue rotation in YIQ space: a rotation of the chroma plane by 2 pi h.
+// Hue rotation in YIQ space: a rotation of the chroma plane by 2 pi h, as
+// one 3 x 3 matrix per sample, T^-1 R(h) T (the exact inverse, so h = 0 is
+// the identity).
 torch::Tensor rotate_hue(const torch::Tensor& x, const torch::Tensor& h) {
-  const auto r = x.select(1, 0), g = x.select(1, 1), b = x.select(1, 2);
-  const auto y = 0.299 * r + 0.587 * g + 0.114 * b;
-  const auto i = 0.596 * r - 0.274 * g - 0.322 * b;
-  const auto q = 0.211 * r - 0.523 * g + 0.312 * b;
-  const auto a = (h * (2.0 * M_PI)).view({-1, 1, 1});
-  const auto c = torch::cos(a), s = torch::sin(a);
-  const auto i2 = c * i - s * q, q2 = s * i + c * q;
-  return torch::stack({y + 0.956 * i2 + 0.621 * q2, y - 0.272 * i2 - 0.647 * q2, y - 1.106 * i2 + 1.703 * q2}, 1);
+  static const torch::Tensor yiq = torch::tensor({{0.299, 0.587, 0.114}, {0.596, -0.274, -0.322}, {0.211, -0.523, 0.312}},
+                                                 torch::kDouble);
+  static const torch::Tensor rgb = torch::inverse(yiq);
+  const auto a = h.to(torch::kDouble).cpu() * (2.0 * M_PI);
+  const std::int64_t n = a.size(0);
+  auto rot = torch::zeros({n, 3, 3}, torch::kDouble);
+  rot.select(1, 0).select(1, 0).fill_(1.0);
+  rot.select(1, 1).select(1, 1).copy_(torch::cos(a));
+  rot.select(1, 1).select(1, 2).copy_(-torch::sin(a));
+  rot.select(1, 2).select(1, 1).copy_(torch::sin(a));
+  rot.select(1, 2).select(1, 2).copy_(torch::cos(a));
+  const auto m = rgb.matmul(rot).matmul(yiq).to(x.scalar_type()).to(x.device());  // n x 3 x 3
+  return torch::einsum("nij,njhw->nihw", {m, x});
 }
 
 }  // namespace

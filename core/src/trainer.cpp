@@ -136,6 +136,43 @@ int checkpoint_epoch(const std::string& path) {
   }
 }
 
+RunOutcome random_init_probe(const RunConfig& cfg, TrainObserver& observer) {
+  validate(cfg);
+  if (!is_image_data(cfg.dataset))
+    throw ConfigError("dataset", "the random-initialisation probe is for image data sets (got " + cfg.dataset + ")");
+  if (cfg.probe_epochs <= 0) throw ConfigError("probe_epochs", "must be at least 1 for a probe");
+  const std::string device_name = resolve_device(cfg.device);
+  set_torch_threads(cfg.threads);
+  const torch::Device device(device_name);
+  auto gen = at::detail::createCPUGenerator(static_cast<std::uint64_t>(cfg.seed));
+  auto task = make_image_task(cfg, device, gen);
+  MethodEnv env{cfg, device, gen, task->encoder_factory(), task->embed_dim(), task->steps_per_epoch()};
+  auto method = find_spec(find_method(cfg.method).base).make(env);
+  RunOutcome outcome;
+  try {
+    notify([&] { observer.on_start({device_name, {"f"}, 0, 1}); });
+    // BN running statistics of an untrained network are (0, 1); a pass over
+    // training batches in train mode gives them the data's statistics, as
+    // a trained encoder's have, without any gradient step.
+    {
+      torch::NoGradGuard no_grad;
+      method->set_training(true);
+      auto data = task->epoch_data(1, nullptr);
+      const int n = std::min(data->begin_pass(), 20);
+      for (int i = 0; i < n; ++i) {
+        auto [x1, x2] = data->batch(i);
+        method->embed("f", x1);
+      }
+    }
+    task->finish(*method, {}, outcome);
+    outcome.probes.resize(std::min<std::size_t>(outcome.probes.size(), 1));  // encoder f only
+    notify([&] { observer.on_finish(outcome); });
+  } catch (const ObserverFailure& failure) {
+    std::rethrow_exception(failure.error);
+  }
+  return outcome;
+}
+
 RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const StopFlag* stop) {
   TrainControl control;
   control.stop = stop;

@@ -128,7 +128,8 @@ const char* kRunColumns =
     "le.mi_cos_dv, le.mi_infonce, le.mi_jsd, "
     "(SELECT nn_gap_min FROM final_stats s WHERE s.run_id = r.id AND s.encoder = 'f'), "
     "r.checkpoint, r.checkpoint_epoch, "
-    "(SELECT top1 FROM probes p WHERE p.run_id = r.id AND p.encoder = 'f') "
+    "(SELECT top1 FROM probes p WHERE p.run_id = r.id AND p.encoder = 'f'), "
+    "le.embedding_std, le.effective_rank, le.knn_top1_k20 "
     "FROM runs r LEFT JOIN epochs le ON le.run_id = r.id AND le.epoch = "
     "(SELECT MAX(epoch) FROM epochs e2 WHERE e2.run_id = r.id) ";
 
@@ -160,6 +161,9 @@ RunRow read_run(const Statement& st) {
   r.checkpoint = st.text(23);
   r.checkpoint_epoch = static_cast<int>(st.integer(24));
   r.probe_top1 = st.opt_real(25);
+  r.last_embedding_std = st.opt_real(26);
+  r.last_effective_rank = st.opt_real(27);
+  r.last_knn_top1 = st.opt_real(28);
   return r;
 }
 

@@ -30,4 +30,31 @@ struct BenchOptions {
 std::vector<BenchRow> run_kernel_benchmarks(const BenchOptions& opt,
                                             const std::function<void(const BenchRow&)>& progress);
 
+// Training throughput on images: per method, encoder and input, the images
+// per second of full training steps (two augmented views, forward,
+// backward, optimiser step), and of the data pipeline alone (loading and
+// augmenting the two views).
+struct TrainBenchRow {
+  std::string input;    // "fashion-mnist", "synthetic 32x32x3"
+  std::string encoder;  // "small-cnn", "resnet18"
+  std::string method;   // "(data pipeline)" for the pipeline alone
+  int batch = 0;
+  int steps = 0;
+  double images_per_s = 0;
+};
+
+struct TrainBenchOptions {
+  std::vector<std::string> encoders{"small-cnn", "resnet18"};
+  std::vector<std::string> methods;  // empty: every method
+  int steps = 3;                     // timed steps (after one warm-up step)
+  int batch_small = 256;             // batch for the small CNN
+  int batch_resnet = 64;             // batch for ResNet-18 (CPU-sized)
+  std::string fashion_mnist_dir = "/usr/share/datasets/fashion-mnist";  // skipped when absent
+  std::string device = "auto";
+  int threads = 1;
+};
+
+std::vector<TrainBenchRow> run_training_benchmarks(const TrainBenchOptions& opt,
+                                                   const std::function<void(const TrainBenchRow&)>& progress);
+
 }  // namespace ssrl

@@ -49,6 +49,12 @@ struct TrainControl {
 RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const TrainControl& control);
 RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const StopFlag* stop = nullptr);
 
+// The baseline every trained encoder is compared with: the encoder of the
+// config's method at its random initialisation (from the config's seed),
+// linear-probed like a trained run. Image data only. The observer sees
+// on_start and on_finish (with the probe results).
+RunOutcome random_init_probe(const RunConfig& cfg, TrainObserver& observer);
+
 // The epoch a checkpoint file holds the state after (DataError if unreadable).
 int checkpoint_epoch(const std::string& path);
 

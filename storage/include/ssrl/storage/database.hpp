@@ -43,6 +43,7 @@ struct RunRow {
   std::vector<EncoderFinal> finals;      // separation per encoder (no centres)
   std::vector<ProbeResult> probes;       // linear probe per encoder (image data)
   std::optional<double> probe_top1;      // encoder f
+  std::optional<double> last_embedding_std, last_effective_rank, last_knn_top1;  // of the last stored epoch
   std::string checkpoint;                // the last checkpoint file ('' = none)
   int checkpoint_epoch = 0;
 };

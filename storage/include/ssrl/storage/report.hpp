@@ -44,6 +44,11 @@ std::string render(const Table& table, TableFormat format);
 // seeds, with the optimum minimum separation as the reference row.
 Table separation_table(const std::vector<RunRow>& runs);
 
+// Image data: linear-probe top-1 (%) per method, setting and encoder, mean
+// +- SD over seeds, with the final kNN accuracy and collapse indicators;
+// random-initialisation baselines appear as their own rows.
+Table probe_table(const std::vector<RunRow>& runs);
+
 // Wall time per method (mean over seeds), in seconds.
 Table timing_table(const std::vector<RunRow>& runs);
 

@@ -1,0 +1,345 @@
+// Real-data pieces: loaders (good and broken files the test writes),
+// augmentations, encoders, probe and kNN, checkpoints and resume.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "augment.hpp"
+#include "image_data.hpp"
+#include "image_files.hpp"
+#include "nets.hpp"
+#include "probe.hpp"
+#include "ssrl/errors.hpp"
+#include "ssrl/trainer.hpp"
+
+namespace ssrl {
+namespace {
+
+using namespace ssrl::test;
+
+class Files : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("ssrl-img-" + std::to_string(getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+template <class Fn>
+std::string data_error(Fn&& fn) {
+  try {
+    fn();
+  } catch (const DataError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST_F(Files, FashionMnistReadsGzipAndPlainIdx) {
+  for (bool gz : {true, false}) {
+    const auto d = dir_ / (gz ? "gz" : "plain");
+    write_fashion_mnist(d, 30, 20, gz);
+    const DataSplit s = load_fashion_mnist(d.string());
+    EXPECT_EQ(s.train->size(), 30);
+    EXPECT_EQ(s.test->size(), 20);
+    EXPECT_EQ(s.train->channels(), 1);
+    EXPECT_EQ(s.train->height(), 28);
+    EXPECT_EQ(s.train->labels()[13].item<std::int64_t>(), 3);
+    // The bytes land where the file put them: byte 16 + 784 * 2 is image 2's first pixel.
+    const auto raw = idx_images(30, 28, 28, 1);
+    EXPECT_EQ(s.train->images(torch::tensor({2}, torch::kLong))[0][0][0][0].item<int>(), raw[16 + 784 * 2]);
+  }
+}
+
+TEST_F(Files, BrokenIdxFilesNameTheFileAndTheProblem) {
+  write_fashion_mnist(dir_, 10, 10, false);
+  auto bytes = idx_images(10, 28, 28, 1);
+  bytes[3] = 0x01;  // wrong magic
+  write_file(dir_ / "train-images-idx3-ubyte", bytes, false);
+  auto msg = data_error([&] { load_fashion_mnist(dir_.string()); });
+  EXPECT_NE(msg.find("train-images-idx3-ubyte"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("magic"), std::string::npos) << msg;
+
+  bytes = idx_images(10, 28, 28, 1);
+  bytes.resize(bytes.size() - 100);  // truncated
+  write_file(dir_ / "train-images-idx3-ubyte", bytes, false);
+  msg = data_error([&] { load_fashion_mnist(dir_.string()); });
+  EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
+
+  write_file(dir_ / "train-images-idx3-ubyte", idx_images(10, 28, 28, 1), false);
+  write_file(dir_ / "train-labels-idx1-ubyte", idx_labels({0, 1, 2, 3, 4, 5, 6, 7, 8, 12}), false);
+  msg = data_error([&] { load_fashion_mnist(dir_.string()); });
+  EXPECT_NE(msg.find("label 12"), std::string::npos) << msg;
+
+  write_file(dir_ / "train-labels-idx1-ubyte", idx_labels({0, 1, 2}), false);
+  msg = data_error([&] { load_fashion_mnist(dir_.string()); });
+  EXPECT_NE(msg.find("has 10 images but"), std::string::npos) << msg;
+
+  fs::remove(dir_ / "t10k-labels-idx1-ubyte");
+  write_file(dir_ / "train-labels-idx1-ubyte", idx_labels({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}), false);
+  msg = data_error([&] { load_fashion_mnist(dir_.string()); });
+  EXPECT_NE(msg.find("t10k-labels-idx1-ubyte"), std::string::npos) << msg;
+
+  // A gzip file cut short.
+  fs::remove_all(dir_ / "z");
+  write_fashion_mnist(dir_ / "z", 50, 10, true);
+  const auto gz = dir_ / "z" / "train-images-idx3-ubyte.gz";
+  fs::resize_file(gz, fs::file_size(gz) / 2);
+  msg = data_error([&] { load_fashion_mnist((dir_ / "z").string()); });
+  EXPECT_NE(msg.find("train-images-idx3-ubyte.gz"), std::string::npos) << msg;
+  EXPECT_FALSE(msg.empty());
+}
+
+TEST_F(Files, CifarTenAndHundredBinaries) {
+  write_cifar10(dir_ / "c10", 7, 5);
+  const DataSplit c10 = load_cifar((dir_ / "c10").string(), 10);
+  EXPECT_EQ(c10.train->size(), 35);
+  EXPECT_EQ(c10.test->size(), 5);
+  EXPECT_EQ(c10.train->channels(), 3);
+  EXPECT_LT(c10.train->labels().max().item<std::int64_t>(), 10);
+  write_file(dir_ / "c100" / "train.bin", cifar_records(9, 100, 1), false);
+  write_file(dir_ / "c100" / "test.bin", cifar_records(4, 100, 2), false);
+  const DataSplit c100 = load_cifar((dir_ / "c100").string(), 100);
+  EXPECT_EQ(c100.train->size(), 9);
+  EXPECT_EQ(c100.train->classes(), 100);
+  // A file that is not whole records, and a label out of range.
+  auto bytes = cifar_records(3, 10, 5);
+  bytes.pop_back();
+  write_file(dir_ / "c10" / "data_batch_3.bin", bytes, false);
+  auto msg = data_error([&] { load_cifar((dir_ / "c10").string(), 10); });
+  EXPECT_NE(msg.find("data_batch_3.bin"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("3073-byte"), std::string::npos) << msg;
+  bytes = cifar_records(3, 10, 5);
+  bytes[3073] = 11;
+  write_file(dir_ / "c10" / "data_batch_3.bin", bytes, false);
+  msg = data_error([&] { load_cifar((dir_ / "c10").string(), 10); });
+  EXPECT_NE(msg.find("label 11"), std::string::npos) << msg;
+  msg = data_error([&] { load_cifar((dir_ / "nowhere").string(), 10); });
+  EXPECT_NE(msg.find("does not exist"), std::string::npos) << msg;
+}
+
+TEST_F(Files, ImageFoldersDecodeResizeAndCheckHeaders) {
+  write_png(dir_ / "train" / "cat" / "a.png", 40, 30, 3, 200);
+  write_png(dir_ / "train" / "cat" / "sub" / "b.PNG", 24, 24, 1, 50);  // grayscale, nested, upper-case
+  write_jpg(dir_ / "train" / "dog" / "c.jpg", 50, 20, 100);
+  write_png(dir_ / "val" / "dog" / "d.png", 16, 16, 3, 10);
+  const DataSplit s = load_image_folders(dir_.string(), "imagenet100", 16, 2);
+  EXPECT_EQ(s.train->size(), 3);
+  EXPECT_EQ(s.train->classes(), 2);
+  EXPECT_EQ(s.test->size(), 1);
+  EXPECT_EQ(s.test->labels()[0].item<std::int64_t>(), 1);  // "dog" is class 1 of {cat, dog}
+  const auto imgs = s.train->images(torch::tensor({0, 1, 2}, torch::kLong));
+  EXPECT_EQ(imgs.sizes(), (std::vector<std::int64_t>{3, 3, 16, 16}));
+  EXPECT_NEAR(imgs[2].to(torch::kFloat).mean().item<double>(), 100.0, 6.0);  // the JPEG's grey survives decoding
+  EXPECT_TRUE(torch::equal(imgs[1][0], imgs[1][1]));  // grayscale spread to RGB
+
+  // Tiny-ImageNet's validation layout.
+  write_png(dir_ / "tiny" / "train" / "n01" / "images" / "x.png", 8, 8, 3, 1);
+  write_png(dir_ / "tiny" / "train" / "n02" / "images" / "y.png", 8, 8, 3, 2);
+  write_png(dir_ / "tiny" / "val" / "images" / "val_0.png", 8, 8, 3, 3);
+  std::ofstream(dir_ / "tiny" / "val" / "val_annotations.txt") << "val_0.png\tn02\t0\t0\t8\t8\n";
+  const DataSplit t = load_image_folders((dir_ / "tiny").string(), "tiny-imagenet", 8, 1);
+  EXPECT_EQ(t.test->labels()[0].item<std::int64_t>(), 1);
+
+  // Not an image: found before training, named.
+  std::ofstream(dir_ / "train" / "dog" / "broken.jpg") << "this is not a jpeg";
+  const auto msg = data_error([&] { load_image_folders(dir_.string(), "imagenet100", 16, 1); });
+  EXPECT_NE(msg.find("broken.jpg"), std::string::npos) << msg;
+  fs::remove(dir_ / "train" / "dog" / "broken.jpg");
+  fs::create_directories(dir_ / "val" / "bird");
+  EXPECT_NE(data_error([&] { load_image_folders(dir_.string(), "imagenet100", 16, 1); }).find("'bird'"), std::string::npos);
+}
+
+TEST(Augment, IdentitySettingsReproduceTheNormalisedInput) {
+  auto gen = at::detail::createCPUGenerator(1);
+  const auto x = torch::randint(0, 256, {4, 3, 8, 8}, gen, torch::kUInt8);
+  AugmentOptions o;
+  o.out_size = 8;
+  o.crop_min_scale = 1.0;
+  o.ratio_min = o.ratio_max = 1.0;
+  o.flip_p = 0;
+  o.jitter_p = 0;
+  o.grayscale_p = 0;
+  o.mean = {0.5f, 0.5f, 0.5f};
+  o.std = {0.25f, 0.25f, 0.25f};
+  const auto y = augment(x, o, gen);
+  EXPECT_TRUE(torch::allclose(y, normalise(x, o.mean, o.std), 1e-4, 1e-4));
+  // Flip everything: the columns reverse.
+  o.flip_p = 1;
+  const auto f = augment(x, o, gen);
+  EXPECT_TRUE(torch::allclose(f, normalise(x, o.mean, o.std).flip({3}), 1e-4, 1e-4));
+  // Solarise everything: values at or above one half invert.
+  o.flip_p = 0;
+  o.solarize_p = 1;
+  o.mean = {0, 0, 0};
+  o.std = {1, 1, 1};
+  const auto s = augment(x, o, gen);
+  const auto v = x.to(torch::kFloat) / 255.0;
+  EXPECT_TRUE(torch::allclose(s, torch::where(v >= 0.5, 1.0 - v, v), 1e-4, 1e-4));
+}
+
+TEST(Augment, DeterministicUnderTheGeneratorAndGrayscaleSafe) {
+  const auto x = torch::randint(0, 256, {6, 1, 28, 28}, torch::kUInt8);
+  AugmentOptions o;
+  o.out_size = 28;
+  auto g1 = at::detail::createCPUGenerator(5), g2 = at::detail::createCPUGenerator(5), g3 = at::detail::createCPUGenerator(6);
+  const auto a = augment(x, o, g1), b = augment(x, o, g2), c = augment(x, o, g3);
+  EXPECT_EQ(a.sizes(), (std::vector<std::int64_t>{6, 1, 28, 28}));
+  EXPECT_TRUE(torch::equal(a, b));
+  EXPECT_FALSE(torch::equal(a, c));
+  EXPECT_TRUE(torch::isfinite(a).all().item<bool>());
+}
+
+std::int64_t count(torch::nn::Module& m) {
+  std::int64_t n = 0;
+  for (const auto& p : m.parameters()) n += p.numel();
+  return n;
+}
+
+TEST(Encoders, ShapesAndTheSmallImageResNets) {
+  ImageEncoderOptions o;
+  o.backbone = "small-cnn";
+  o.in_channels = 1;
+  o.proj_dim = 128;
+  o.proj_hidden = 512;
+  o.proj_layers = 2;
+  auto cnn = make_image_encoder(o);
+  const auto x = torch::randn({5, 1, 28, 28});
+  EXPECT_EQ(cnn->features(x).sizes(), (std::vector<std::int64_t>{5, 256}));
+  const auto z = cnn->forward(x);
+  EXPECT_EQ(z.sizes(), (std::vector<std::int64_t>{5, 128}));
+  EXPECT_TRUE(torch::allclose(z.norm(2, 1), torch::ones({5}), 1e-5, 1e-5));
+  // ResNet-18/50 with the 3x3 stride-1 stem and no max-pool: torchvision's
+  // backbones (11,176,512 and 23,508,032 parameters without the classifier)
+  // minus their 7x7 stem (9,408) plus a 3x3 one (1,728).
+  o.in_channels = 3;
+  o.backbone = "resnet18";
+  auto r18 = make_image_encoder(o);
+  auto& r18_backbone = *r18->named_children()["backbone"];
+  EXPECT_EQ(count(r18_backbone), 11168832);
+  EXPECT_EQ(r18->feature_dim(), 512);
+  o.backbone = "resnet50";
+  auto r50 = make_image_encoder(o);
+  EXPECT_EQ(count(*r50->named_children()["backbone"]), 23500352);
+  EXPECT_EQ(r50->feature_dim(), 2048);
+  r18->eval();
+  EXPECT_EQ(r18->forward(torch::randn({2, 3, 32, 32})).sizes(), (std::vector<std::int64_t>{2, 128}));
+  o.backbone = "vgg";
+  EXPECT_THROW(make_image_encoder(o), ConfigError);
+}
+
+TEST(Evaluation, LinearProbeSeparatesSeparableDataAndNotNoise) {
+  auto gen = at::detail::createCPUGenerator(3);
+  const auto y = torch::randint(0, 2, {600}, gen, torch::kLong);
+  const auto x = torch::randn({600, 8}, gen, torch::kFloat) + y.unsqueeze(1).to(torch::kFloat) * 3.0;
+  ProbeOptions o;
+  o.epochs = 20;
+  const double acc = linear_probe(x.narrow(0, 0, 400), y.narrow(0, 0, 400), x.narrow(0, 400, 200), y.narrow(0, 400, 200), 2, o, gen);
+  EXPECT_GT(acc, 0.95);
+  const auto noise = torch::randn({600, 8}, gen, torch::kFloat);
+  const double chance = linear_probe(noise.narrow(0, 0, 400), y.narrow(0, 0, 400), noise.narrow(0, 400, 200), y.narrow(0, 400, 200), 2, o, gen);
+  EXPECT_LT(chance, 0.65);
+}
+
+TEST(Evaluation, WeightedKnnByHand) {
+  // Bank: two points of class 0 near (1, 0), one of class 1 at (0, 1).
+  const auto bank = torch::tensor({{1.0f, 0.0f}, {0.9f, 0.1f}, {0.0f, 1.0f}});
+  const auto bank_y = torch::tensor({0, 0, 1}, torch::kLong);
+  const auto q = torch::tensor({{1.0f, 0.05f}, {0.1f, 1.0f}});
+  const auto qy = torch::tensor({0, 1}, torch::kLong);
+  EXPECT_DOUBLE_EQ(knn_top1(bank, bank_y, q, qy, 2, 1), 1.0);
+  // k = 3 and a query between the groups: two class-0 votes outweigh one.
+  const auto mid = torch::tensor({{0.6f, 0.55f}});
+  EXPECT_DOUBLE_EQ(knn_top1(bank, bank_y, mid, torch::tensor({0}, torch::kLong), 2, 3), 1.0);
+}
+
+// A run stopped after its second epoch and resumed from the checkpoint gives
+// the numbers of the run that was never stopped (CPU).
+TEST_F(Files, ResumedRunMatchesAnUninterruptedOne) {
+  write_cifar10(dir_ / "data", 60, 40);
+  ConfigBuilder b("byol", "cifar10");
+  for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
+           {"data_dir", (dir_ / "data").string()}, {"encoder", "small-cnn"}, {"epochs", "3"}, {"batch_size", "64"},
+           {"val_subset", "32"}, {"knn_bank", "64"}, {"probe_epochs", "2"}, {"proj_hidden", "64"}, {"proj_dim", "32"},
+           {"predictor_hidden", "32"}, {"checkpoint_every", "1"}})
+    b.set(k, v);
+  const RunConfig cfg = b.build();
+  struct Collect : TrainObserver {
+    std::vector<EpochRecord> epochs;
+    StopFlag* stop_after_2 = nullptr;
+    void on_epoch(const EpochRecord& r) override {
+      epochs.push_back(r);
+      if (stop_after_2 != nullptr && r.epoch == 2) stop_after_2->requested = true;
+    }
+  };
+  Collect whole;
+  TrainControl c1;
+  c1.checkpoint_dir = (dir_ / "ck1").string();
+  const auto full = train(cfg, whole, c1);
+  ASSERT_EQ(full.status, RunStatus::Finished) << full.message;
+  ASSERT_EQ(whole.epochs.size(), 3u);
+
+  Collect first;
+  StopFlag stop;
+  first.stop_after_2 = &stop;
+  TrainControl c2;
+  c2.stop = &stop;
+  c2.checkpoint_dir = (dir_ / "ck2").string();
+  const auto part = train(cfg, first, c2);
+  ASSERT_EQ(part.status, RunStatus::Interrupted);
+  ASSERT_EQ(checkpoint_epoch(part.checkpoint), 2);
+  Collect rest;
+  TrainControl c3;
+  c3.checkpoint_dir = c2.checkpoint_dir;
+  c3.resume_from = part.checkpoint;
+  const auto resumed = train(cfg, rest, c3);
+  ASSERT_EQ(resumed.status, RunStatus::Finished) << resumed.message;
+  ASSERT_EQ(rest.epochs.size(), 1u);
+  EXPECT_EQ(rest.epochs[0].epoch, 3);
+  EXPECT_EQ(rest.epochs[0].loss, whole.epochs[2].loss);
+  EXPECT_EQ(*rest.epochs[0].mi.cos_dv, *whole.epochs[2].mi.cos_dv);
+  EXPECT_EQ(*rest.epochs[0].knn_top1_k20, *whole.epochs[2].knn_top1_k20);
+  ASSERT_EQ(resumed.probes.size(), 1u);
+  EXPECT_EQ(resumed.probes[0].top1, full.probes[0].top1);
+}
+
+TEST_F(Files, MissingDataFailsBeforeTheRunStarts) {
+  ConfigBuilder b("simclr", "cifar10");
+  b.set("data_dir", (dir_ / "empty").string());
+  std::string field;
+  try {
+    b.build();
+  } catch (const ConfigError& e) {
+    field = e.field();
+  }
+  EXPECT_EQ(field, "data_dir");
+  fs::create_directories(dir_ / "empty");
+  ConfigBuilder c("simclr", "cifar10");
+  c.set("data_dir", (dir_ / "empty").string());
+  struct Started : TrainObserver {
+    bool started = false;
+    void on_start(const RunStart&) override { started = true; }
+  } obs;
+  const auto msg = data_error([&] { train(c.build(), obs); });
+  EXPECT_NE(msg.find("data_batch_1.bin"), std::string::npos) << msg;
+  EXPECT_FALSE(obs.started);
+}
+
+TEST(Devices, CudaOnlyTrainingRunsOnTheGpu) {
+  if (!cuda_available()) GTEST_SKIP() << "no CUDA device here";
+  ConfigBuilder b("jmi");
+  b.set("device", "cuda");
+  b.set("epochs", "2");
+  struct Dev : TrainObserver {
+    std::string device;
+    void on_start(const RunStart& s) override { device = s.device; }
+  } obs;
+  EXPECT_EQ(train(b.build(), obs).status, RunStatus::Finished);
+  EXPECT_EQ(obs.device, "cuda:0");
+}
+
+}  // namespace
+}  // namespace ssrl
