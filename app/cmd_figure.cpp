@@ -3,13 +3,16 @@
 #include <QApplication>
 
 #include <cstdlib>
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 
 #include "commands.hpp"
 #include "ssrl/errors.hpp"
 #include "ssrl/storage/database.hpp"
+#include "ssrl/storage/report.hpp"
 #include "ssrl/viz/figures.hpp"
 
 namespace ssrl::app {
@@ -129,7 +132,11 @@ int write_reproduce_figures(const Global& g, const std::string& tag, const std::
     ++written;
   } catch (const ConfigError&) {  // no ablation methods in this batch
   }
-  if (const auto why = viz::offscreen_problem(); !why.empty()) {
+  firsts.erase(std::remove_if(firsts.begin(), firsts.end(),
+                              [](const storage::RunDetail& d) { return d.epochs.empty() || d.epochs.front().centres.empty(); }),
+               firsts.end());  // image runs have no cluster centres to draw
+  if (firsts.empty()) {
+  } else if (const auto why = viz::offscreen_problem(); !why.empty()) {
     problems.push_back("trajectory figures skipped: " + why);
   } else {
     for (const auto& run : firsts) {
@@ -137,6 +144,15 @@ int write_reproduce_figures(const Global& g, const std::string& tag, const std::
       viz::write_sphere_figure(viz::trajectory_figure(run), path, opt);
       ++written;
     }
+  }
+  // The tables beside the figures, for papers.
+  const bool image = !rows.empty() && rows.front().dataset != "gaussian";
+  const auto table = image ? storage::probe_table(rows) : storage::separation_table(rows);
+  for (const auto& [ext, fmt] : std::vector<std::pair<std::string, storage::TableFormat>>{
+           {"csv", storage::TableFormat::Csv}, {"md", storage::TableFormat::Markdown}, {"tex", storage::TableFormat::Latex}}) {
+    std::ofstream out(std::filesystem::path(dir) / ("table." + ext));
+    out << storage::render(table, fmt);
+    ++written;
   }
   std::cout << "figures: " << written << " files in " << dir << "\n";
   for (const auto& p : problems) std::cerr << "error: " << p << "\n";

@@ -48,22 +48,6 @@ std::string utc_stamp() {
   return buf;
 }
 
-storage::NewRun new_run_row(const RunConfig& cfg, const std::string& tag) {
-  const MethodInfo& info = find_method(cfg.method);
-  storage::NewRun row;
-  row.name = cfg.name.empty() ? cfg.method + "-" + cfg.dataset + "-s" + std::to_string(cfg.seed) : cfg.name;
-  row.method = cfg.method;
-  row.base_method = info.base;
-  row.paradigm = paradigm_name(info.paradigm);
-  row.dataset = cfg.dataset;
-  row.config_json = to_json(cfg).dump();
-  row.seed = cfg.seed;
-  row.epochs_planned = cfg.epochs;
-  row.tag = tag;
-  row.program_version = SSRL_VERSION;
-  return row;
-}
-
 std::string fmt(const std::optional<double>& v, int decimals = 4) {
   if (!v) return "n/a";
   char buf[64];
@@ -126,13 +110,6 @@ RunConfig assemble_config(const RunRequest& req) {
 }
 
 namespace {
-
-std::string checkpoint_dir_for(const std::string& db_path) {
-  namespace fs = std::filesystem;
-  static int counter = 0;
-  const fs::path base = fs::path(db_path).parent_path() / "checkpoints";
-  return (base / ("run-" + utc_stamp() + "-" + std::to_string(getpid()) + "-" + std::to_string(++counter))).string();
-}
 
 int report(const storage::Database& db, std::int64_t id, const std::string& name, const RunConfig& cfg,
            const RunOutcome& outcome) {
@@ -207,14 +184,14 @@ int cmd_run(const Global& g, const RunRequest& req) {
   //    data have been read and checked.
   storage::Database db(g.db_path());
   db.mark_abandoned_runs();
-  const auto row = new_run_row(cfg, req.tag);
+  const auto row = storage::new_run_row(cfg, req.tag);
   storage::RunRecorder recorder(db, row);
   RunProgress progress(cfg.method + " on " + cfg.dataset, cfg.epochs, stderr_is_tty(), g.quiet);
   FanOut fan({&recorder, &progress});
   install_stop_handlers();
   TrainControl control;
   control.stop = &g_stop;
-  if (is_image_data(cfg.dataset)) control.checkpoint_dir = checkpoint_dir_for(db.path());
+  if (is_image_data(cfg.dataset)) control.checkpoint_dir = db.new_checkpoint_dir();
   const RunOutcome outcome = train(cfg, fan, control);
   return report(db, recorder.run_id(), row.name, cfg, outcome);
 }
@@ -224,7 +201,7 @@ int cmd_probe_random_init(const Global& g, const RunRequest& req_in) {
   if (req.method.empty()) req.method = "jmi";  // any single-encoder method: only its encoder is used
   const RunConfig cfg = assemble_config(req);
   storage::Database db(g.db_path());
-  auto row = new_run_row(cfg, req.tag);
+  auto row = storage::new_run_row(cfg, req.tag);
   row.method = row.base_method = "random-init";
   row.paradigm = "baseline";
   row.name = cfg.name.empty() ? "random-init-" + cfg.dataset + "-" + resolved_encoder(cfg) + "-s" + std::to_string(cfg.seed) : cfg.name;
@@ -301,7 +278,7 @@ BatchResult run_batch(const Global& g, const std::vector<BatchJob>& list, const 
         }
         const BatchJob& job = list[i];
         const RunConfig& cfg = job.cfg;
-        auto row = new_run_row(cfg, tag);
+        auto row = storage::new_run_row(cfg, tag);
         if (job.random_init) {
           row.method = row.base_method = "random-init";
           row.paradigm = "baseline";
@@ -326,7 +303,7 @@ BatchResult run_batch(const Global& g, const std::vector<BatchJob>& list, const 
         } else {
           TrainControl control;
           control.stop = &g_stop;
-          if (is_image_data(cfg.dataset)) control.checkpoint_dir = checkpoint_dir_for(db.path());
+          if (is_image_data(cfg.dataset)) control.checkpoint_dir = db.new_checkpoint_dir();
           out = train(cfg, fan, control);
         }
         std::string line = "run " + std::to_string(recorder.run_id()) + " " + label + ": " + status_name(out.status);

@@ -55,25 +55,5 @@ class BatchProgress {
   double epochs_total_done_ = 0;
 };
 
-// Forwards every event to several observers in order.
-class FanOut : public TrainObserver {
- public:
-  explicit FanOut(std::vector<TrainObserver*> targets) : targets_(std::move(targets)) {}
-  void on_start(const RunStart& s) override {
-    for (auto* t : targets_) t->on_start(s);
-  }
-  void on_phase(int epoch, const std::string& phase) override {
-    for (auto* t : targets_) t->on_phase(epoch, phase);
-  }
-  void on_epoch(const EpochRecord& r) override {
-    for (auto* t : targets_) t->on_epoch(r);
-  }
-  void on_finish(const RunOutcome& o) override {
-    for (auto* t : targets_) t->on_finish(o);
-  }
-
- private:
-  std::vector<TrainObserver*> targets_;
-};
 
 }  // namespace ssrl::app

@@ -20,10 +20,6 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string default_image_dir(const std::string& dataset) {
-  return dataset == "fashion-mnist" ? "/usr/share/datasets/fashion-mnist" : std::string();
-}
-
 std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
   std::string out;
   for (std::size_t i = 0; i < items.size(); ++i) out += (i ? sep : "") + items[i];
@@ -456,6 +452,10 @@ const std::vector<std::string>& dataset_names() {
 }
 
 bool is_image_data(const std::string& dataset) { return dataset != "gaussian"; }
+
+std::string default_image_dir(const std::string& dataset) {
+  return dataset == "fashion-mnist" ? "/usr/share/datasets/fashion-mnist" : std::string();
+}
 
 json dataset_defaults(const std::string& dataset) {
   if (dataset == "fashion-mnist")

@@ -3,7 +3,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <ctime>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -331,6 +333,17 @@ void Database::set_checkpoint(std::int64_t run_id, int epoch, const std::string&
   Statement st(db_, "UPDATE runs SET checkpoint = ?, checkpoint_epoch = ? WHERE id = ?");
   st.bind(1, path).bind(2, epoch).bind(3, run_id);
   st.run();
+}
+
+std::string Database::new_checkpoint_dir() const {
+  static std::atomic<int> counter{0};
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  const auto base = std::filesystem::path(path_).parent_path() / "checkpoints";
+  return (base / ("run-" + std::string(stamp) + "-" + std::to_string(getpid()) + "-" + std::to_string(++counter))).string();
 }
 
 void Database::prepare_resume(std::int64_t run_id, int from_epoch) {

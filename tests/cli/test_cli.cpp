@@ -330,3 +330,144 @@ TEST_F(Cli, FiguresExportFromTheCommandLine) {
 }
 
 }  // namespace
+
+#include "core/image_files.hpp"
+
+namespace {
+
+// Image data through the CLI, on a small CIFAR-10 folder the test writes.
+class ImageCli : public Cli {
+ protected:
+  void SetUp() override {
+    Cli::SetUp();
+    data_ = (dir_ / "cifar").string();
+    ssrl::test::write_cifar10(data_, 60, 40);
+  }
+  std::vector<std::string> small(std::vector<std::string> args) const {
+    for (const char* a : {"--dataset", "cifar10", "--encoder", "small-cnn", "--batch-size", "32", "--set", "val_subset=32",
+                          "--set", "knn_bank=64", "--set", "proj_hidden=64", "--set", "proj_dim=32", "--probe-epochs", "2"})
+      args.push_back(a);
+    args.push_back("--data-dir");
+    args.push_back(data_);
+    return args;
+  }
+  std::string data_;
+};
+
+TEST_F(ImageCli, MissingAndDamagedDataAreRefusedBeforeARunExists) {
+  auto r = run({"run", "--method", "simclr", "--dataset", "cifar10", "--data-dir", (dir_ / "nowhere").string()});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("data_dir: folder"), std::string::npos) << r.err;
+  auto bytes = ssrl::test::cifar_records(5, 10, 3);
+  bytes.resize(bytes.size() - 10);
+  ssrl::test::write_file(fs::path(data_) / "data_batch_2.bin", bytes, false);
+  r = run(small({"run", "--method", "simclr", "--epochs", "1"}));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("data_batch_2.bin"), std::string::npos) << r.err;
+  EXPECT_EQ(run_count(), 0u);
+  r = run({"run", "--method", "simclr", "--dataset", "cifar10", "--data-dir", data_, "--encoder", "mlp"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("encoder:"), std::string::npos) << r.err;
+}
+
+TEST_F(ImageCli, TrainsProbesAndReportsKnnAndTheProbe) {
+  const auto r = run(small({"run", "--method", "byol", "--epochs", "2", "--checkpoint-every", "1"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("linear probe top-1"), std::string::npos);
+  const auto j = json::parse(run({"show", "1", "--format", "json"}).out);
+  ASSERT_TRUE(j["final"].contains("linear_probe"));
+  const double top1 = j["final"]["linear_probe"]["top1"];
+  EXPECT_GE(top1, 0.0);
+  EXPECT_LE(top1, 1.0);
+  EXPECT_TRUE(j["epochs"][1]["knn_top1"].is_number());
+  EXPECT_TRUE(j["epochs"][1]["mi"]["cos_dv"].is_number());
+  EXPECT_EQ(j["config"]["dataset"], "cifar10");
+  EXPECT_EQ(j["config"]["encoder"], "small-cnn");
+  EXPECT_EQ(j["checkpoint"]["epoch"], 2);
+  EXPECT_TRUE(fs::exists(j["checkpoint"]["path"].get<std::string>()));
+  // The untrained baseline, and the probe table beside it.
+  const auto b = run({"probe", "--random-init", "--dataset", "cifar10", "--data-dir", data_, "--encoder", "small-cnn",
+                      "--set", "val_subset=32", "--set", "batch_size=32", "--probe-epochs", "2"});
+  ASSERT_EQ(b.code, 0) << b.err;
+  EXPECT_NE(b.out.find("random-init small-cnn"), std::string::npos) << b.out;
+  const auto t = run({"export", "table", "--dataset", "cifar10", "--format", "csv"});
+  ASSERT_EQ(t.code, 0) << t.err;
+  EXPECT_NE(t.out.find("byol,SDMI"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("random-init,baseline"), std::string::npos) << t.out;
+}
+
+TEST_F(ImageCli, PresetsCarryThePapersSettings) {
+  const auto list = run({"presets"});
+  ASSERT_EQ(list.code, 0);
+  for (const char* p : {"cifar10/simclr", "cifar100/mocov3", "tiny-imagenet/sdmi", "imagenet100/byol", "fashion-mnist/ablation"})
+    EXPECT_NE(list.out.find(p), std::string::npos) << p;
+  // CIFAR-100 MoCo-v3: lr 0.05, wd 1e-4, t 0.1, projection 256 in 2 layers.
+  auto r = run({"run", "--preset", "cifar100/mocov3", "--method", "byol"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("is for method mocov3"), std::string::npos) << r.err;
+  ssrl::test::write_file(dir_ / "c100" / "train.bin", ssrl::test::cifar_records(64, 100, 1), false);
+  ssrl::test::write_file(dir_ / "c100" / "test.bin", ssrl::test::cifar_records(32, 100, 2), false);
+  r = run({"run", "--preset", "cifar100/mocov3", "--data-dir", (dir_ / "c100").string(), "--encoder", "small-cnn",
+           "--epochs", "1", "--batch-size", "32", "--set", "val_subset=16", "--set", "knn_bank=0", "--probe-epochs", "1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = json::parse(run({"show", "1", "--format", "json"}).out);
+  EXPECT_EQ(j["method"], "mocov3");
+  EXPECT_DOUBLE_EQ(j["config"]["lr"].get<double>(), 0.05);
+  EXPECT_DOUBLE_EQ(j["config"]["weight_decay"].get<double>(), 1e-4);
+  EXPECT_DOUBLE_EQ(j["config"]["temperature"].get<double>(), 0.1);
+  EXPECT_EQ(j["config"]["proj_dim"], 256);
+  EXPECT_EQ(j["config"]["proj_layers"], 2);
+  EXPECT_DOUBLE_EQ(j["config"]["ema_momentum"].get<double>(), 0.996);
+}
+
+// Ctrl-C in the middle of an image run keeps the last completed epoch in a
+// checkpoint; --resume carries on to the end.
+TEST_F(ImageCli, InterruptAndResume) {
+  const auto args = small({"run", "--method", "simclr", "--epochs", "12"});
+  const pid_t pid = fork();
+  if (pid == 0) {
+    freopen("/dev/null", "w", stdout);
+    freopen("/dev/null", "w", stderr);
+    std::vector<std::string> argv = {WB_CLI, "--db", db_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> c;
+    for (auto& a : argv) c.push_back(const_cast<char*>(a.c_str()));
+    c.push_back(nullptr);
+    execv(c[0], c.data());
+    _exit(127);
+  }
+  int done = 0;
+  for (int i = 0; i < 1200 && done < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    try {
+      if (fs::exists(db_)) {
+        ssrl::storage::Database db(db_, ssrl::storage::Database::Mode::ReadOnly);
+        const auto rows = db.list_runs();
+        if (!rows.empty()) done = rows[0].epochs_done;
+      }
+    } catch (...) {
+    }
+  }
+  ASSERT_GE(done, 2);
+  kill(pid, SIGINT);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 0) GTEST_SKIP() << "the run finished before the interrupt arrived";
+  ASSERT_EQ(WEXITSTATUS(status), 130);
+  ssrl::storage::Database db(db_, ssrl::storage::Database::Mode::ReadOnly);
+  auto rows = db.list_runs();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].status, "interrupted");
+  EXPECT_GE(rows[0].checkpoint_epoch, 2);
+  EXPECT_EQ(rows[0].checkpoint_epoch, rows[0].epochs_done);
+  const auto r = run({"run", "--resume", "1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  rows = db.list_runs();
+  EXPECT_EQ(rows[0].status, "finished");
+  EXPECT_EQ(rows[0].epochs_done, 12);
+  ASSERT_TRUE(rows[0].probe_top1.has_value());
+  EXPECT_EQ(run({"run", "--resume", "1"}).code, 2);  // finished runs do not resume
+}
+
+}  // namespace

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "charts_panel.hpp"
+#include "core/image_files.hpp"
 #include "main_window.hpp"
 #include "run_browser.hpp"
 #include "run_queue.hpp"
@@ -305,6 +306,62 @@ class GuiTest : public QObject {
     qInfo() << "mean |reset - initial|" << diff;
     rotated.save(QStringLiteral(WB_SCREENSHOT_DIR "/sphere-view-rotated.png"));
     QVERIFY2(diff < 1.0, "reset camera did not restore the view");
+  }
+
+  // A real-data run through the form: pick the data set and its folder,
+  // train, see the kNN monitor and the linear probe.
+  void imageRunShowsKnnAndStoresTheProbe() {
+    const QString data = dir_.filePath(QStringLiteral("cifar"));
+    ssrl::test::write_cifar10(data.toStdString(), 40, 40);
+    MainWindow w(db_);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QTest::mouseClick(button(w.setup(), "variant_simsiam"), Qt::LeftButton);
+    auto* dataset = w.setup()->findChild<QComboBox*>(QStringLiteral("dataset"));
+    QVERIFY(dataset != nullptr);
+    dataset->setCurrentIndex(dataset->findData(QStringLiteral("cifar10")));
+    QVERIFY(w.setup()->field(QStringLiteral("points_per_cluster")) == nullptr);  // Gaussian-only fields go
+    QVERIFY(w.setup()->field(QStringLiteral("probe_epochs")) != nullptr);
+    // CIFAR has no default folder: the field says so and the run cannot start.
+    QVERIFY(!w.setup()->config().has_value());
+    QWidget* folder = w.setup()->field(QStringLiteral("data_dir"));
+    QVERIFY(folder->toolTip().contains(QStringLiteral("--data-dir")));
+    type_into(folder, dir_.filePath(QStringLiteral("nowhere")));
+    QVERIFY(folder->toolTip().contains(QStringLiteral("does not exist")));
+    type_into(folder, data);
+    QVERIFY(w.setup()->setValue(QStringLiteral("encoder"), QStringLiteral("small-cnn")));
+    for (const auto& [key, value] : std::vector<std::pair<const char*, const char*>>{
+             {"epochs", "2"}, {"batch_size", "32"}, {"val_subset", "32"}, {"knn_bank", "64"},
+             {"proj_hidden", "64"}, {"proj_dim", "32"}, {"predictor_hidden", "32"}, {"probe_epochs", "2"}})
+      type_into(w.setup()->field(QString::fromLatin1(key)), QString::fromLatin1(value));
+    QVERIFY2(w.setup()->config().has_value(), qPrintable(w.setup()->error()));
+    QCOMPARE(QString::fromStdString(w.setup()->config()->dataset), QStringLiteral("cifar10"));
+    for (const char* key : {"epochs", "batch_size", "data_dir"})  // marks from half-typed values are gone
+      QVERIFY2(w.setup()->field(QString::fromLatin1(key))->styleSheet().isEmpty(), key);
+    QTest::mouseClick(button(w.setup(), "add"), Qt::LeftButton);
+    QSignalSpy finished(w.queue(), &RunQueue::runFinished);
+    w.queue()->start();
+    QVERIFY(finished.wait(120000));
+    const qint64 run = finished.at(0).at(0).toLongLong();
+    QCOMPARE(w.queue()->state(1), RunQueue::State::Finished);
+    w.charts()->flush();
+    QVERIFY(!w.charts()->chart(ChartsPanel::kKnn)->isHidden());
+    QCOMPARE(w.charts()->chart(ChartsPanel::kKnn)->pointCount(QString::number(run)), 2);
+    storage::Database db(db_.toStdString(), storage::Database::Mode::ReadOnly);
+    const auto d = db.load_run(run);
+    QVERIFY(d.has_value());
+    QCOMPARE(QString::fromStdString(d->run.dataset), QStringLiteral("cifar10"));
+    QVERIFY(d->run.probe_top1.has_value());
+    QCOMPARE(d->run.checkpoint_epoch, 2);
+    QVERIFY(QFileInfo::exists(QString::fromStdString(d->run.checkpoint)));
+    QVERIFY(d->epochs.back().knn_top1_k20.has_value());
+    QString error;
+    const QString table = dir_.filePath(QStringLiteral("probe.csv"));
+    QVERIFY2(w.exportTable(table, &error), qPrintable(error));
+    QFile f(table);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QVERIFY2(f.readAll().contains("simsiam"), "the probe table lacks the run");
+    shot(&w, QStringLiteral("image-run"));
   }
 
   void aForeignDatabaseIsRefusedWithADialog() {

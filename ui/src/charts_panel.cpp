@@ -15,16 +15,19 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent) {
   const std::pair<const char*, const char*> spec[] = {
       {"cos-DV bound (validation)", "nats"}, {"InfoNCE bound (validation)", "nats"},
       {"JSD bound (validation)", "nats"},    {"Training loss", "loss"},
-      {"Embedding SD (collapse → 0)", "mean per-dim SD"}, {"Effective rank (RankMe)", "rank"}};
+      {"Embedding SD (collapse → 0)", "mean per-dim SD"}, {"Effective rank (RankMe)", "rank"},
+      {"kNN top-1, k = 20 (validation)", "accuracy"}};
   int i = 0;
   for (const auto& [title, unit] : spec) {
     auto* c = new viz::MetricChart(QString::fromUtf8(title), QString::fromUtf8(unit));
     c->setObjectName(QStringLiteral("chart%1").arg(i));
     c->setMinimumSize(260, 200);
-    grid->addWidget(c, i / 3, i % 3);
+    if (i == kKnn) grid->addWidget(c, 0, 3, 2, 1);  // image runs only: a column of its own
+    else grid->addWidget(c, i / 3, i % 3);
     charts_.push_back(c);
     ++i;
   }
+  charts_[kKnn]->hide();
   // 5 redraws a second are plenty for a human and cost the trainer nothing.
   timer_.setInterval(200);
   connect(&timer_, &QTimer::timeout, this, &ChartsPanel::flush);
@@ -35,17 +38,20 @@ void ChartsPanel::clear() {
   for (auto* c : charts_) c->clear();
   runs_.clear();
   two_phase_.clear();
+  charts_[kKnn]->hide();
 }
 
 bool ChartsPanel::hasRun(qint64 run_id) const { return std::find(runs_.begin(), runs_.end(), run_id) != runs_.end(); }
 
-void ChartsPanel::addRun(qint64 run_id, const QString& label, bool sdmi_family, bool two_phases) {
+void ChartsPanel::addRun(qint64 run_id, const QString& label, bool sdmi_family, bool two_phases, bool knn) {
   if (hasRun(run_id)) return;
   const int colour = static_cast<int>(runs_.size());
   runs_.push_back(run_id);
   two_phase_.push_back(two_phases);
   const QString key = QString::number(run_id);
+  if (knn) charts_[kKnn]->show();
   for (std::size_t i = 0; i < charts_.size(); ++i) {
+    if (static_cast<int>(i) == kKnn && !knn) continue;
     if (static_cast<int>(i) == kLoss && two_phases) {
       charts_[i]->addCurve(key + QStringLiteral(":E"), {label + QStringLiteral(" (E: f)"), !sdmi_family, colour});
       charts_[i]->addCurve(key + QStringLiteral(":M"), {label + QStringLiteral(" (M: g)"), true, colour});
@@ -71,11 +77,19 @@ void ChartsPanel::addEpoch(qint64 run_id, const EpochRecord& r) {
   }
   charts_[kEmbeddingStd]->appendPoint(key, r.epoch, r.embedding_std);
   charts_[kRank]->appendPoint(key, r.epoch, r.effective_rank);
+  if (r.knn_top1_k20) charts_[kKnn]->appendPoint(key, r.epoch, *r.knn_top1_k20);
 }
 
 void ChartsPanel::addEpochs(qint64 run_id, const std::vector<EpochRecord>& records) {
   for (const auto& r : records) addEpoch(run_id, r);
   flush();
+}
+
+std::vector<viz::MetricChart*> ChartsPanel::shownCharts() const {
+  std::vector<viz::MetricChart*> out;
+  for (auto* c : charts_)
+    if (!c->isHidden()) out.push_back(c);
+  return out;
 }
 
 void ChartsPanel::flush() {

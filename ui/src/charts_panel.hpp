@@ -1,6 +1,7 @@
 #pragma once
 // The live charts: the three MI estimators, the training loss (per phase for
-// SDMI), and the two collapse indicators, one curve per run. SDMI-family runs
+// SDMI), the two collapse indicators and, for image runs, the kNN monitor;
+// one curve per run. SDMI-family runs
 // are solid, JMI-family runs dashed. Points are buffered and drawn on a
 // timer, so plotting never keeps up the training thread.
 
@@ -23,8 +24,9 @@ class ChartsPanel : public QWidget {
   explicit ChartsPanel(QWidget* parent = nullptr);
 
   void clear();
-  // `sdmi_family` picks the line style; SDMI runs get E and M loss curves.
-  void addRun(qint64 run_id, const QString& label, bool sdmi_family, bool two_phases);
+  // `sdmi_family` picks the line style; SDMI runs get E and M loss curves;
+  // `knn` (image runs) shows the kNN monitor's chart.
+  void addRun(qint64 run_id, const QString& label, bool sdmi_family, bool two_phases, bool knn = false);
   bool hasRun(qint64 run_id) const;
   void addEpoch(qint64 run_id, const EpochRecord& record);
   void addEpochs(qint64 run_id, const std::vector<EpochRecord>& records);
@@ -32,7 +34,9 @@ class ChartsPanel : public QWidget {
 
   std::vector<viz::MetricChart*> charts() const { return charts_; }
   viz::MetricChart* chart(int index) const { return charts_.at(static_cast<std::size_t>(index)); }
-  enum Index { kCosDv, kInfoNce, kJsd, kLoss, kEmbeddingStd, kRank };
+  // The charts on screen (kNN only while an image run is shown).
+  std::vector<viz::MetricChart*> shownCharts() const;
+  enum Index { kCosDv, kInfoNce, kJsd, kLoss, kEmbeddingStd, kRank, kKnn };
 
  private:
   std::vector<viz::MetricChart*> charts_;

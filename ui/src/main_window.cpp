@@ -106,7 +106,7 @@ MainWindow::MainWindow(const QString& db_path, QWidget* parent) : QMainWindow(pa
     live_.insert(run_id);
     const MethodInfo& info = find_method(cfg.method);
     const QString label = QStringLiteral("%1 #%2").arg(QString::fromStdString(cfg.method)).arg(run_id);
-    charts_->addRun(run_id, label, info.paradigm == Paradigm::SDMI, info.base == "sdmi");
+    charts_->addRun(run_id, label, info.paradigm == Paradigm::SDMI, info.base == "sdmi", is_image_data(cfg.dataset));
     sphere_->setRun(run_id, label, {}, {});
     sphere_->showRun(run_id);
     device_->setText(QStringLiteral("device: %1 · LibTorch %2").arg(device, QString::fromStdString(torch_version())));
@@ -225,7 +225,7 @@ void MainWindow::rebuildCharts() {
       const auto d = db.load_run(id);
       if (!d) continue;
       const QString label = QStringLiteral("%1 #%2").arg(QString::fromStdString(d->run.method)).arg(id);
-      charts_->addRun(id, label, d->run.paradigm == "SDMI", d->run.base_method == "sdmi");
+      charts_->addRun(id, label, d->run.paradigm == "SDMI", d->run.base_method == "sdmi", is_image_data(d->run.dataset));
       charts_->addEpochs(id, d->epochs);
       sphere_->setRun(id, label, d->epochs, d->finals);
     }
@@ -236,9 +236,9 @@ void MainWindow::rebuildCharts() {
 
 bool MainWindow::exportCharts(const QString& path, QSize size, QString* error) {
   charts_->flush();
-  const auto list = charts_->charts();
+  const auto list = charts_->shownCharts();
   std::vector<QChartView*> views(list.begin(), list.end());
-  return viz::export_charts(views, 3, path, size, error);
+  return viz::export_charts(views, views.size() > 6 ? 4 : 3, path, size, error);
 }
 
 bool MainWindow::exportTable(const QString& path, QString* error) {
@@ -251,7 +251,14 @@ bool MainWindow::exportTable(const QString& path, QString* error) {
   const QString suffix = QFileInfo(path).suffix().toLower();
   const std::string format = suffix == QLatin1String("md") ? "markdown" : suffix == QLatin1String("tex") ? "latex" : suffix.toStdString();
   try {
-    const auto text = storage::render(storage::separation_table(runs), storage::parse_table_format(format));
+    // Gaussian runs: the separation table; image runs: the probe table; both
+    // when the selection mixes them.
+    std::vector<storage::RunRow> gaussian, image;
+    for (const auto& r : runs) (is_image_data(r.dataset) ? image : gaussian).push_back(r);
+    const auto table_format = storage::parse_table_format(format);
+    std::string text;
+    if (!gaussian.empty() || image.empty()) text = storage::render(storage::separation_table(gaussian), table_format);
+    if (!image.empty()) text += (text.empty() ? "" : "\n") + storage::render(storage::probe_table(image), table_format);
     QSaveFile f(path);
     if (!f.open(QIODevice::WriteOnly)) throw Error("cannot write " + path.toStdString());
     f.write(QByteArray::fromStdString(text));

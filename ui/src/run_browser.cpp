@@ -66,9 +66,9 @@ RunBrowser::RunBrowser(QWidget* parent) : QWidget(parent) {
   for (auto* b : {refresh, rename, tag, details, del}) bar->addWidget(b);
   layout->addLayout(bar);
 
-  model_ = new QStandardItemModel(0, 13, this);
+  model_ = new QStandardItemModel(0, 14, this);
   model_->setHorizontalHeaderLabels({"ID", "Name", "Method", "Paradigm", "Data", "Status", "Seed", "Epochs",
-                                     "cos-DV", "InfoNCE", "JSD", "Min sep f (°)", "Time"});
+                                     "cos-DV", "InfoNCE", "JSD", "Min sep f (°)", "Probe top-1 (%)", "Time"});
   proxy_ = new QSortFilterProxyModel(this);
   proxy_->setSourceModel(model_);
   proxy_->setSortRole(kSortRole);
@@ -128,7 +128,9 @@ void RunBrowser::reload() {
           << text_item(QString::fromStdString(r.status)) << number_item(static_cast<double>(r.seed), 0)
           << text_item(QStringLiteral("%1/%2").arg(r.epochs_done).arg(r.epochs_planned))
           << number_item(r.last_mi.cos_dv, 3) << number_item(r.last_mi.infonce, 3) << number_item(r.last_mi.jsd, 3)
-          << number_item(r.min_separation, 1) << text_item(duration(r.seconds));
+          << number_item(r.min_separation, 1)
+          << number_item(r.probe_top1 ? std::optional<double>(100.0 * *r.probe_top1) : std::nullopt, 1)
+          << text_item(duration(r.seconds));
     items[5]->setToolTip(QString::fromStdString(r.message));
     items[1]->setToolTip(QStringLiteral("tag: %1").arg(QString::fromStdString(r.tag)));
     model_->appendRow(items);

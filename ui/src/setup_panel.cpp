@@ -2,6 +2,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QFileDialog>
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
@@ -11,7 +12,11 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QSignalBlocker>
+#include <QToolButton>
 #include <QVBoxLayout>
+
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -27,13 +32,16 @@ using json = nlohmann::json;
 const std::vector<std::pair<QString, std::vector<std::string>>>& groups() {
   static const std::vector<std::pair<QString, std::vector<std::string>>> g = {
       {QStringLiteral("Ablations"), {"marginal", "predictor"}},
-      {QStringLiteral("Run"), {"name", "seed", "epochs", "batch_size", "device", "threads"}},
+      {QStringLiteral("Run"), {"name", "seed", "epochs", "batch_size", "device", "threads", "amp", "checkpoint_every"}},
       {QStringLiteral("Optimiser (SGD)"), {"lr", "momentum", "weight_decay", "lr_schedule", "warmup_epochs"}},
       {QStringLiteral("Method"),
        {"temperature", "alternation", "loss", "ema_momentum", "ema_cosine", "bt_lambda", "vicreg_sim", "vicreg_var",
         "vicreg_cov", "taylor_lambda", "predictor_hidden"}},
       {QStringLiteral("Data and encoder"),
-       {"dataset", "clusters", "points_per_cluster", "cluster_sigma", "view_noise", "hidden_dim"}},
+       {"data_dir", "encoder", "image_size", "train_subset", "loader_threads", "clusters", "points_per_cluster",
+        "cluster_sigma", "view_noise", "hidden_dim", "proj_dim", "proj_layers", "proj_hidden"}},
+      {QStringLiteral("Augmentation"), {"crop_min_scale", "flip_p", "jitter_p", "grayscale_p", "solarize_p"}},
+      {QStringLiteral("Evaluation"), {"val_subset", "knn_bank", "probe_epochs", "probe_lr", "probe_subset"}},
       {QStringLiteral("MI tracking"), {"mi_temperature", "mi_block"}},
   };
   return g;
@@ -43,6 +51,18 @@ QString json_text(const json& v) {
   if (v.is_boolean()) return v.get<bool>() ? QStringLiteral("on") : QStringLiteral("off");
   if (v.is_string()) return QString::fromStdString(v.get<std::string>());
   return QString::fromStdString(v.dump());
+}
+
+QString dataset_title(const std::string& d) {
+  static const std::map<std::string, const char*> titles = {
+      {"gaussian", "Gaussian mixture on the sphere (synthetic)"},
+      {"fashion-mnist", "Fashion-MNIST (28×28 grey, 10 classes)"},
+      {"cifar10", "CIFAR-10 (32×32 colour, 10 classes)"},
+      {"cifar100", "CIFAR-100 (32×32 colour, 100 classes)"},
+      {"tiny-imagenet", "Tiny-ImageNet (64×64 image folders, 200 classes)"},
+      {"imagenet100", "ImageNet-100 (image folders, 100 classes)"}};
+  const auto it = titles.find(d);
+  return QString::fromStdString(d) + (it == titles.end() ? QString() : QStringLiteral(" — %1").arg(QString::fromUtf8(it->second)));
 }
 
 const char* kBadStyle = "background-color: #ffd9d6;";
@@ -61,6 +81,11 @@ SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
   paradigm_ = new QLabel;
   paradigm_->setObjectName(QStringLiteral("paradigm"));
   top->addRow(QStringLiteral("Paradigm"), paradigm_);
+  dataset_ = new QComboBox;
+  dataset_->setObjectName(QStringLiteral("dataset"));
+  for (const auto& d : dataset_names()) dataset_->addItem(dataset_title(d), QString::fromStdString(d));
+  dataset_->setToolTip(QStringLiteral("The Gaussian-mixture experiment, or a real image data set read from a folder"));
+  top->addRow(QStringLiteral("Data set"), dataset_);
   preset_ = new QComboBox;
   preset_->setObjectName(QStringLiteral("preset"));
   preset_->addItem(QStringLiteral("(method defaults)"));
@@ -106,6 +131,7 @@ SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
   outer->addWidget(add_);
   connect(add_, &QPushButton::clicked, this, &SetupPanel::addRequested);
   connect(method_, &QComboBox::currentIndexChanged, this, [this] { rebuildFields(); });
+  connect(dataset_, &QComboBox::currentIndexChanged, this, [this] { rebuildFields(); });
   connect(preset_, &QComboBox::activated, this, [this](int index) {
     if (index > 0) applyPreset(preset_->itemText(index));
   });
@@ -113,6 +139,13 @@ SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
 }
 
 QString SetupPanel::method() const { return method_->currentData().toString(); }
+
+QString SetupPanel::dataset() const { return dataset_->currentData().toString(); }
+
+void SetupPanel::setDataset(const QString& name) {
+  const int index = dataset_->findData(name);
+  if (index >= 0) dataset_->setCurrentIndex(index);
+}
 
 void SetupPanel::setMethod(const QString& name) {
   const int index = method_->findData(name);
@@ -160,8 +193,10 @@ void SetupPanel::applyPreset(const QString& name) {
     const json preset = load_preset(name.toStdString());
     if (preset.contains("method") && preset["method"].is_string())
       setMethod(QString::fromStdString(preset["method"].get<std::string>()));
+    if (preset.contains("dataset") && preset["dataset"].is_string())
+      setDataset(QString::fromStdString(preset["dataset"].get<std::string>()));
     for (const auto& [key, value] : preset.items()) {
-      if (key == "method") continue;
+      if (key == "method" || key == "dataset") continue;
       setValue(QString::fromStdString(key), json_text(value));
       remember(key, json_text(value));
     }
@@ -186,7 +221,9 @@ void SetupPanel::rebuildFields() {
     delete item;
   }
   editors_.clear();
-  const RunConfig defaults = ConfigBuilder(method_name).build();
+  const std::string data = dataset().toStdString();
+  // Unchecked: a missing data folder is reported at its field, not here.
+  const RunConfig defaults = ConfigBuilder(method_name, data).build_unchecked();
   const auto keys = relevant_keys(defaults);
   auto relevant = [&](const std::string& k) { return std::find(keys.begin(), keys.end(), k) != keys.end(); };
   for (const auto& [title, members] : groups()) {
@@ -231,6 +268,11 @@ void SetupPanel::rebuildFields() {
       } else {
         auto* e = new QLineEdit(value);
         if (key == "name") e->setPlaceholderText(QStringLiteral("method-data-seed"));
+        if (key == "data_dir") {
+          const std::string fallback = default_image_dir(data);
+          e->setPlaceholderText(fallback.empty() ? QStringLiteral("folder with the data set's files (required)")
+                                                 : QString::fromStdString(fallback));
+        }
         connect(e, &QLineEdit::textEdited, this, [this, key](const QString& t) {
           remember(key, t.trimmed());
           revalidate();
@@ -245,7 +287,24 @@ void SetupPanel::rebuildFields() {
       }
       editor->setToolTip(tip);
       editor->setProperty("description", tip);
-      form->addRow(QString::fromStdString(key), editor);
+      if (key == "data_dir") {
+        auto* row = new QWidget;
+        auto* h = new QHBoxLayout(row);
+        h->setContentsMargins(0, 0, 0, 0);
+        h->addWidget(editor, 1);
+        auto* browse = new QToolButton;
+        browse->setObjectName(QStringLiteral("browse_data_dir"));
+        browse->setText(QStringLiteral("…"));
+        browse->setToolTip(QStringLiteral("Choose the folder that holds the data set's files"));
+        connect(browse, &QToolButton::clicked, this, [this] {
+          const QString dir = QFileDialog::getExistingDirectory(this, QStringLiteral("Data set folder"), text_of("data_dir"));
+          if (!dir.isEmpty()) setValue(QStringLiteral("data_dir"), dir);
+        });
+        h->addWidget(browse);
+        form->addRow(QString::fromStdString(key), row);
+      } else {
+        form->addRow(QString::fromStdString(key), editor);
+      }
       editors_[key] = editor;
     }
   }
@@ -265,10 +324,11 @@ void SetupPanel::mark(const std::string& key, const QString& message) {
 void SetupPanel::revalidate() {
   if (building_) return;
   const std::string m = method().toStdString();
+  const std::string data = dataset().toStdString();
   std::optional<RunConfig> result;
   QString first;
   bool ok = true;
-  ConfigBuilder full(m);
+  ConfigBuilder full(m, data);
   for (const auto& [key, editor] : editors_) {
     if (!editor->isEnabled()) continue;  // fixed by a variant
     const std::string text = text_of(key).toStdString();
@@ -278,15 +338,19 @@ void SetupPanel::revalidate() {
     }
     // Each field on its own first, so that every bad field is marked.
     try {
-      ConfigBuilder one(m);
+      ConfigBuilder one(m, data);
       one.set(key, text);
       one.build();
       mark(key, {});
     } catch (const ConfigError& e) {
+      // An error about another field (a data folder not yet given, a
+      // cross-field rule) means this value passed its own checks.
       if (e.field() == key || e.field().empty()) {
         mark(key, QString::fromUtf8(e.what()));
         if (first.isEmpty()) first = QString::fromUtf8(e.what());
         ok = false;
+      } else {
+        mark(key, {});
       }
     }
     try {
@@ -313,6 +377,7 @@ void SetupPanel::revalidate() {
 QString SetupPanel::saveState() const {
   QJsonObject o;
   o[QStringLiteral("method")] = method();
+  o[QStringLiteral("dataset")] = dataset();
   QJsonObject values;
   for (const auto& [key, text] : typed_) values[QString::fromStdString(key)] = text;
   o[QStringLiteral("values")] = values;
@@ -328,6 +393,9 @@ void SetupPanel::restoreState(const QString& text) {
   for (auto it = values.begin(); it != values.end(); ++it)
     if (find_config_field(it.key().toStdString()) != nullptr) typed_[it.key().toStdString()] = it.value().toString();
   const QString m = o.value(QStringLiteral("method")).toString();
+  const QString d = o.value(QStringLiteral("dataset")).toString();
+  const QSignalBlocker block(dataset_);
+  if (dataset_->findData(d) >= 0) dataset_->setCurrentIndex(dataset_->findData(d));
   if (method_->findData(m) >= 0 && m != method()) setMethod(m);
   else rebuildFields();
 }

@@ -1,5 +1,5 @@
 #pragma once
-// The run setup form: method (with its paradigm), presets, the settings that
+// The run setup form: method (with its paradigm), data set, presets, the settings that
 // method uses with its defaults, ablation checkboxes and one-click variants.
 // Every edit is checked by the same ConfigBuilder the CLI uses; a bad value
 // is marked at its field with the message, and the run cannot be queued.
@@ -31,6 +31,8 @@ class SetupPanel : public QWidget {
   QString error() const { return error_text_; }
   QString method() const;
   void setMethod(const QString& name);
+  QString dataset() const;
+  void setDataset(const QString& name);
   // Sets a field as if typed (text for line edits, on/off for checkboxes,
   // an item for combo boxes). Returns false for a field not shown.
   bool setValue(const QString& key, const QString& text);
@@ -53,6 +55,7 @@ class SetupPanel : public QWidget {
   void mark(const std::string& key, const QString& message);
 
   QComboBox* method_ = nullptr;
+  QComboBox* dataset_ = nullptr;
   QComboBox* preset_ = nullptr;
   QLabel* paradigm_ = nullptr;
   QLabel* summary_ = nullptr;

@@ -12,6 +12,7 @@
 #include <QtCharts/QLineSeries>
 #include <QtCharts/QValueAxis>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -223,6 +224,8 @@ void write_ablation_figure(const std::vector<storage::RunRow>& runs, const std::
                                  {"simsiam", "f", "SimSiam"},
                                  {"simsiam-nopred", "f", "SimSiam-NoPred"},
                                  {"simsiam-sdmi", "f", "SimSiam-SDMI"}};
+  // Image data: linear-probe accuracy; the Gaussian experiment: separation.
+  const bool probes = std::any_of(runs.begin(), runs.end(), [](const storage::RunRow& r) { return !r.probes.empty(); });
   auto* set = new QBarSet(QStringLiteral("min nearest-neighbour angle (°): mean over seeds, bars ± SD"));
   set->setColor(MetricChart::colour(0));
   QStringList categories;
@@ -231,10 +234,16 @@ void write_ablation_figure(const std::vector<storage::RunRow>& runs, const std::
   double top = 90.0;
   for (const auto& b : bars) {
     std::vector<double> v;
-    for (const auto& r : runs)
-      if (r.method == b.method && r.status == "finished")
+    for (const auto& r : runs) {
+      if (r.method != b.method || r.status != "finished") continue;
+      if (probes) {
+        for (const auto& p : r.probes)
+          if (p.encoder == b.encoder) v.push_back(100.0 * p.top1);
+      } else {
         for (const auto& f : r.finals)
           if (f.encoder == b.encoder) v.push_back(f.separation.min);
+      }
+    }
     double mean = 0, sd = 0;
     for (double x : v) mean += x;
     if (!v.empty()) mean /= static_cast<double>(v.size());
@@ -257,23 +266,30 @@ void write_ablation_figure(const std::vector<storage::RunRow>& runs, const std::
   auto* series = new QBarSeries;
   series->append(set);
   series->setLabelsVisible(true);
-  series->setLabelsFormat(QStringLiteral("@value°"));
+  series->setLabelsFormat(probes ? QStringLiteral("@value%") : QStringLiteral("@value°"));
   series->setLabelsPrecision(3);
-  set->setLabel(QStringLiteral("min nearest-neighbour angle (°): mean over up to %1 seed(s), bars ± SD").arg(seeds));
+  set->setLabel(probes ? QStringLiteral("linear-probe top-1 (%%): mean over up to %1 seed(s), bars ± SD").arg(seeds)
+                       : QStringLiteral("min nearest-neighbour angle (°): mean over up to %1 seed(s), bars ± SD").arg(seeds));
+  // The untrained encoder is the floor every trained one must clear.
+  std::vector<double> floor;
+  for (const auto& r : runs)
+    if (r.method == "random-init" && r.status == "finished")
+      for (const auto& p : r.probes) floor.push_back(100.0 * p.top1);
   series->setLabelsPosition(QAbstractBarSeries::LabelsInsideEnd);
   QChartView view;
   view.setRenderHint(QPainter::Antialiasing);
   QChart* chart = view.chart();
   chart->addSeries(series);
-  chart->setTitle(QStringLiteral("Ablation on the Gaussian mixture: cluster separation (optimum 90°)"));
+  chart->setTitle(probes ? QStringLiteral("Ablation: linear-probe accuracy of the frozen encoders")
+                         : QStringLiteral("Ablation on the Gaussian mixture: cluster separation (optimum 90°)"));
   auto* x = new QBarCategoryAxis;
   x->append(categories);
   auto* y = new QValueAxis;
   const double ymax = std::ceil(top / 10.0) * 10.0;
-  y->setRange(0, ymax);
-  y->setTickCount(static_cast<int>(ymax / 10.0) + 1);
+  y->setRange(0, probes ? 100.0 : ymax);
+  y->setTickCount(probes ? 11 : static_cast<int>(ymax / 10.0) + 1);
   y->setLabelFormat(QStringLiteral("%.0f"));
-  y->setTitleText(QStringLiteral("degrees"));
+  y->setTitleText(probes ? QStringLiteral("top-1 accuracy (%)") : QStringLiteral("degrees"));
   chart->addAxis(x, Qt::AlignBottom);
   chart->addAxis(y, Qt::AlignLeft);
   series->attachAxis(x);
@@ -284,6 +300,22 @@ void write_ablation_figure(const std::vector<storage::RunRow>& runs, const std::
   xe->setRange(-0.5, static_cast<double>(means.size()) - 0.5);
   xe->setVisible(false);
   chart->addAxis(xe, Qt::AlignBottom);
+  if (!floor.empty()) {
+    double mean = 0;
+    for (double f : floor) mean += f;
+    mean /= static_cast<double>(floor.size());
+    auto* line = new QLineSeries;
+    line->setName(QStringLiteral("random-init encoder: %1%").arg(mean, 0, 'f', 1));
+    line->append(-0.5, mean);
+    line->append(static_cast<double>(means.size()) - 0.5, mean);
+    QPen pen(QColor(200, 60, 60));
+    pen.setWidthF(2.0);
+    pen.setStyle(Qt::DashLine);
+    line->setPen(pen);
+    chart->addSeries(line);
+    line->attachAxis(xe);
+    line->attachAxis(y);
+  }
   for (std::size_t i = 0; i < means.size(); ++i) {
     if (sds[i] <= 0) continue;
     auto* bar = new QLineSeries;

@@ -141,7 +141,9 @@ void MetricChart::flush() {
   x_->setTickAnchor(0);
   x_->setTickInterval(step);
   if (std::isfinite(lo_)) {
-    const double pad = std::max(1e-6, 0.05 * (hi_ - lo_));
+    // A near-flat curve (a collapsed run's MI, an early kNN accuracy) keeps
+    // a readable span instead of magnifying noise in the fourth digit.
+    const double pad = std::max({0.05 * (hi_ - lo_), 0.05 * std::max(std::abs(lo_), std::abs(hi_)), 1e-3});
     y_->setRange(lo_ - pad, hi_ + pad);
     y_->applyNiceNumbers();
   }

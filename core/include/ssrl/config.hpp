@@ -146,6 +146,8 @@ std::string dataset_in_json(const nlohmann::json& object);
 const std::vector<std::string>& dataset_names();
 nlohmann::json dataset_defaults(const std::string& dataset);
 bool is_image_data(const std::string& dataset);
+// Where a data set's files are looked for without --data-dir ("" = nowhere).
+std::string default_image_dir(const std::string& dataset);
 // The encoder a config's "auto" stands for.
 std::string resolved_encoder(const RunConfig& cfg);
 

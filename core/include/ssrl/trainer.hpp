@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "ssrl/config.hpp"
 #include "ssrl/records.hpp"
@@ -22,6 +24,30 @@ class TrainObserver {
   // A checkpoint holding the state after `epoch` was written to `path`.
   virtual void on_checkpoint(int epoch, const std::string& path) {}
   virtual void on_finish(const RunOutcome& outcome) {}
+};
+
+// Forwards every event to several observers, in order.
+class FanOut : public TrainObserver {
+ public:
+  explicit FanOut(std::vector<TrainObserver*> targets) : targets_(std::move(targets)) {}
+  void on_start(const RunStart& s) override {
+    for (auto* t : targets_) t->on_start(s);
+  }
+  void on_phase(int epoch, const std::string& phase) override {
+    for (auto* t : targets_) t->on_phase(epoch, phase);
+  }
+  void on_epoch(const EpochRecord& r) override {
+    for (auto* t : targets_) t->on_epoch(r);
+  }
+  void on_checkpoint(int epoch, const std::string& path) override {
+    for (auto* t : targets_) t->on_checkpoint(epoch, path);
+  }
+  void on_finish(const RunOutcome& o) override {
+    for (auto* t : targets_) t->on_finish(o);
+  }
+
+ private:
+  std::vector<TrainObserver*> targets_;
 };
 
 // Set from another thread (or a signal handler): `requested` stops the run

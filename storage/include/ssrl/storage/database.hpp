@@ -95,6 +95,9 @@ class Database {
   // Drops what was stored after `from_epoch` (a killed run may have written
   // epochs its checkpoint does not hold) and queues the run again.
   void prepare_resume(std::int64_t run_id, int from_epoch);
+  // A fresh folder name for one run's checkpoints, beside the database:
+  // <dir>/checkpoints/run-<UTC time>-<pid>-<n> (not created here).
+  std::string new_checkpoint_dir() const;
 
   std::vector<RunRow> list_runs(const RunFilter& filter = {}) const;
   // By numeric id, or else by exact name (the newest run of that name).

@@ -3,8 +3,10 @@
 // epoch, so a crash loses at most the epoch in flight.
 
 #include <cstdint>
+#include <string>
 
 #include "ssrl/storage/database.hpp"
+#include "ssrl/methods.hpp"
 #include "ssrl/trainer.hpp"
 
 namespace ssrl::storage {
@@ -33,5 +35,23 @@ class RunRecorder : public TrainObserver {
   std::int64_t run_id_ = -1;
   NewRun row_;
 };
+
+// The row a new run of `cfg` gets. Header-only: it needs the method registry
+// (core), which this SQLite-only library does not link.
+inline NewRun new_run_row(const RunConfig& cfg, const std::string& tag) {
+  const MethodInfo& info = find_method(cfg.method);
+  NewRun row;
+  row.name = cfg.name.empty() ? cfg.method + "-" + cfg.dataset + "-s" + std::to_string(cfg.seed) : cfg.name;
+  row.method = cfg.method;
+  row.base_method = info.base;
+  row.paradigm = paradigm_name(info.paradigm);
+  row.dataset = cfg.dataset;
+  row.config_json = to_json(cfg).dump();
+  row.seed = cfg.seed;
+  row.epochs_planned = cfg.epochs;
+  row.tag = tag;
+  row.program_version = SSRL_VERSION;
+  return row;
+}
 
 }  // namespace ssrl::storage
