@@ -35,7 +35,7 @@ extern "C" void on_stop_signal(int sig) {
     return;
   }
   g_stop.requested.store(true);
-  static const char msg[] = "\nstopping after the current epoch (press Ctrl-C again to quit at once)\n";
+  static const char msg[] = "\nstopping after the current step (press Ctrl-C again to quit at once)\n";
   (void)!write(2, msg, sizeof msg - 1);
 }
 

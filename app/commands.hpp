@@ -103,7 +103,7 @@ int cmd_export_figure(const Global& g, const FigureRequest& req);
 int write_reproduce_figures(const Global& g, const std::string& tag, const std::string& dir);
 
 // Signal handling for runs: the first SIGINT/SIGTERM asks the trainer to
-// stop after the current epoch; a second one ends the process.
+// stop after the current step; a second one ends the process.
 void install_stop_handlers();
 bool stop_requested();
 

@@ -227,7 +227,7 @@ TEST_F(Cli, UsageErrorsExitWithTwo) {
   EXPECT_EQ(run({"--help"}).code, 0);
 }
 
-// Ctrl-C stops after the current epoch; the run is stored as interrupted.
+// Ctrl-C stops after the current step; the run is stored as interrupted.
 TEST_F(Cli, InterruptStoresTheRunAsInterrupted) {
   const pid_t pid = fork();
   if (pid == 0) {
