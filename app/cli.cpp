@@ -177,6 +177,8 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   exp_t->add_option("--tag", exp_req.tag, "only runs with this tag");
   exp_t->add_flag("--latest", exp_req.latest, "only the latest `reproduce` batch");
   exp_t->add_option("--runs", exp_runs, "comma-separated run ids");
+  std::string exp_sweep;
+  exp_t->add_option("--sweep", exp_sweep, "a sweep (id or name): its grid and best point per method");
 
   FigureRequest fig_req;
   std::string fig_epochs = "1,5,20,70,100";
@@ -221,6 +223,51 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   bench_train->add_option("--batch-resnet", tb_req.batch_resnet, "batch for ResNets (default 64)");
   bench_train->add_option("--device", tb_req.device, "auto|cpu|cuda");
   bench_train->add_option("--data-dir", tb_req.data_dir, "Fashion-MNIST folder (skipped when absent)");
+
+  // sweep ---------------------------------------------------------------------------
+  auto* sweep = app.add_subcommand("sweep", "grids and random searches over settings, methods and seeds");
+  sweep->require_subcommand(1, 1);
+  SweepRequest sw_req;
+  auto* sw_plan = sweep->add_subcommand("plan", "print the runs a sweep file expands to");
+  sw_plan->add_option("file", sw_req.file, "sweep file (JSON), or a shipped sweep (see `sweep plan --help`)")->required();
+  sw_plan->add_option("--format", sw_req.format, "text|json");
+  std::vector<std::string> sw_sets;
+  sw_plan->add_option("--set", sw_sets, "key=value into the sweep's base (pins an axis of that name)");
+  auto* sw_run = sweep->add_subcommand("run", "run a sweep's runs; run it again to continue after an interruption");
+  sw_run->add_option("file", sw_req.file, "sweep file (JSON), or a shipped sweep")->required();
+  sw_run->add_option("--jobs", sw_req.jobs, "worker processes claiming runs from the database (default 1)");
+  sw_run->add_option("--shard", sw_req.shard, "i/K: only runs i, i+K, i+2K, ... (one Slurm array task)");
+  sw_run->add_flag("--retry-failed", sw_req.retry_failed, "also run again the runs that failed");
+  sw_run->add_option("--set", sw_sets, "key=value into the sweep's base, e.g. data_dir=... (the same as at plan time)");
+  std::string sw_which, sw_format = "text", sw_out;
+  auto* sw_status = sweep->add_subcommand("status", "progress of a sweep (or of every sweep): runs per state, ETA");
+  sw_status->add_option("sweep", sw_which, "sweep id or name (default: all)");
+  sw_status->add_option("--format", sw_format, "text|json");
+  auto* sw_report = sweep->add_subcommand("report", "a sweep's grid with its results and the best point per method");
+  sw_report->add_option("sweep", sw_which, "sweep id or name (default: the newest)");
+  sw_report->add_option("--format", sw_format, "csv|markdown|latex|text");
+  sw_report->add_option("--out", sw_out, "output file (default: standard output)");
+  auto* sw_work = sweep->add_subcommand("work", "one worker of `sweep run --jobs N` (used internally)");
+  sw_work->add_option("sweep", sw_which, "sweep id")->required();
+  sw_work->group("");
+  SlurmRequest sl_req;
+  auto* sw_slurm = sweep->add_subcommand("slurm", "write a Slurm job array that runs the sweep in shards");
+  sw_slurm->add_option("file", sl_req.file, "sweep file (JSON), or a shipped sweep")->required();
+  sw_slurm->add_option("--out", sl_req.out, "folder for the script, the shards and the logs")->required();
+  sw_slurm->add_option("--shards", sl_req.shards, "array tasks, each with its own database (default 8)");
+  sw_slurm->add_option("--partition", sl_req.partition, "Slurm partition");
+  sw_slurm->add_option("--time", sl_req.time, "time limit per task, e.g. 12:00:00");
+  sw_slurm->add_option("--gpus-per-task", sl_req.gpus_per_task, "GPUs per task");
+  sw_slurm->add_option("--cpus-per-task", sl_req.cpus_per_task, "CPUs per task");
+  sw_slurm->add_option("--mem", sl_req.mem, "memory per task, e.g. 16G");
+  sw_slurm->add_option("--account", sl_req.account, "Slurm account");
+  sw_slurm->add_option("--exe", sl_req.exe, "ssrl-workbench as the compute nodes see it (default: this program)");
+  sw_slurm->add_option("--set", sw_sets, "key=value into the sweep's base, e.g. data_dir=/scratch/cifar");
+  std::vector<std::string> merge_shards;
+  std::string merge_into;
+  auto* merge = app.add_subcommand("merge", "fold shard databases into one (idempotent)");
+  merge->add_option("shards", merge_shards, "shard databases")->required();
+  merge->add_option("--into", merge_into, "the database to merge into (created if absent)")->required();
 
   CLI::App* gui_cmd = nullptr;
   if (gui.open) gui_cmd = app.add_subcommand("gui", "open the desktop workbench (the default with no command)");
@@ -307,6 +354,16 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
     fig_req.epochs = parse_list(fig_epochs, "epochs");
     return gui.figure(g, fig_req);
   }
+  for (const auto& kv : sw_sets) sw_req.settings.push_back(split_setting(kv));
+  sl_req.settings = sw_req.settings;
+  if (sw_plan->parsed()) return cmd_sweep_plan(sw_req);
+  if (sw_run->parsed()) return cmd_sweep_run(g, sw_req);
+  if (sw_work->parsed()) return cmd_sweep_work(g, sw_which);
+  if (sw_status->parsed()) return cmd_sweep_status(g, sw_which, sw_format);
+  if (sw_report->parsed()) return cmd_sweep_report(g, sw_which, sw_format, sw_out);
+  if (sw_slurm->parsed()) return cmd_sweep_slurm(sl_req);
+  if (merge->parsed()) return cmd_merge(merge_shards, merge_into, g.quiet);
+  if (exp_t->parsed() && !exp_sweep.empty()) return cmd_sweep_report(g, exp_sweep, exp_req.format, exp_req.out);
   if (exp_t->parsed()) {
     if (!exp_runs.empty()) exp_req.runs = parse_list(exp_runs, "runs");
     return cmd_export_table(g, exp_req);

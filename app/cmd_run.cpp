@@ -28,6 +28,14 @@ StopFlag g_stop;
 volatile std::sig_atomic_t g_signals = 0;
 
 extern "C" void on_stop_signal(int sig) {
+  // One stop often arrives twice at once (a terminal's Ctrl-C reaches the
+  // whole process group, `timeout` and Slurm signal the group too): only a
+  // repeat a second later means "quit at once".
+  static timespec first{};
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  if (g_signals > 0 && now.tv_sec - first.tv_sec + (now.tv_nsec - first.tv_nsec) * 1e-9 < 1.0) return;
+  if (g_signals == 0) first = now;
   g_signals = g_signals + 1;
   if (g_signals > 1) {
     std::signal(sig, SIG_DFL);
@@ -67,46 +75,20 @@ void install_stop_handlers() {
 
 bool stop_requested() { return g_stop.requested.load(); }
 
+const StopFlag* stop_flag() { return &g_stop; }
+
 RunConfig assemble_config(const RunRequest& req) {
-  nlohmann::json preset, file;
-  if (!req.preset.empty()) preset = load_preset(req.preset);
+  nlohmann::json file;
   if (!req.config_file.empty()) file = read_config_file(req.config_file);
-  auto flag = [&](const char* key) -> std::string {
-    std::string v;
-    for (const auto& [k, value] : req.settings)
-      if (k == key) v = value;
-    return v;
-  };
-  std::string method = req.method;
-  if (method.empty()) method = flag("method");
-  if (method.empty()) method = method_in_json(file);
-  if (method.empty()) method = method_in_json(preset);
-  if (method.empty())
-    throw ConfigError("method", "no method given: use --method, --preset or a config file with \"method\" (accepted: " +
-                                    [] {
-                                      std::string s;
-                                      for (const auto& n : method_names()) s += (s.empty() ? "" : ", ") + n;
-                                      return s;
-                                    }() + ")");
-  std::string dataset = flag("dataset");
-  if (dataset.empty()) dataset = dataset_in_json(file);
-  if (dataset.empty()) dataset = dataset_in_json(preset);
-  if (dataset.empty()) dataset = "gaussian";
-  ConfigBuilder builder(method, dataset);
-  if (!req.preset.empty()) {
-    const std::string pm = method_in_json(preset);
-    if (!pm.empty() && pm != method && find_method(method).base != pm)
-      throw ConfigError("method", "preset " + req.preset + " is for method " + pm + ", not " + method);
-    nlohmann::json settings = preset;
-    settings.erase("method");
-    builder.merge_json(settings, "preset " + req.preset);
+  ConfigSources sources;
+  sources.method = req.method;
+  sources.preset = req.preset;
+  if (!req.config_file.empty()) {
+    sources.object = &file;
+    sources.object_origin = req.config_file;
   }
-  if (!req.config_file.empty()) builder.merge_json(file, req.config_file);
-  for (const auto& [key, value] : req.settings)
-    if (key != "method" && key != "dataset") builder.set(key, value);
-  RunConfig cfg = builder.build();
-  resolve_device(cfg.device);  // a missing GPU is a config error, found before the run exists
-  return cfg;
+  sources.settings = req.settings;
+  return assemble_config(sources);
 }
 
 namespace {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "ssrl/config.hpp"
+#include "ssrl/trainer.hpp"
 
 namespace ssrl::app {
 
@@ -98,6 +99,29 @@ struct TrainBenchRequest {
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
 };
 int cmd_bench_train(const TrainBenchRequest& req);
+struct SweepRequest {
+  std::string file;        // a sweep file, or the name of a shipped one
+  std::string format = "text";
+  int jobs = 1;            // worker processes
+  std::string shard;       // "i/K": only every K-th run, from i
+  bool retry_failed = false;
+  std::vector<std::pair<std::string, std::string>> settings;  // --set: into the sweep's base
+};
+struct SlurmRequest {
+  std::string file, out, partition, time, mem, account, exe;
+  std::vector<std::pair<std::string, std::string>> settings;
+  int shards = 8;
+  int gpus_per_task = 0, cpus_per_task = 0;
+};
+int cmd_sweep_plan(const SweepRequest& req);
+int cmd_sweep_run(const Global& g, const SweepRequest& req);
+// One worker process of `sweep run --jobs N` (internal).
+int cmd_sweep_work(const Global& g, const std::string& sweep);
+int cmd_sweep_status(const Global& g, const std::string& sweep, const std::string& format);
+int cmd_sweep_report(const Global& g, const std::string& sweep, const std::string& format, const std::string& out);
+int cmd_sweep_slurm(const SlurmRequest& req);
+int cmd_merge(const std::vector<std::string>& shards, const std::string& into, bool quiet);
+
 // GUI builds only (Qt Charts, VTK): app/cmd_figure.cpp.
 int cmd_export_figure(const Global& g, const FigureRequest& req);
 int write_reproduce_figures(const Global& g, const std::string& tag, const std::string& dir);
@@ -106,5 +130,6 @@ int write_reproduce_figures(const Global& g, const std::string& tag, const std::
 // stop after the current step; a second one ends the process.
 void install_stop_handlers();
 bool stop_requested();
+const StopFlag* stop_flag();
 
 }  // namespace ssrl::app

@@ -14,6 +14,7 @@
 
 #include "ssrl/errors.hpp"
 #include "ssrl/methods.hpp"
+#include "ssrl/trainer.hpp"
 
 namespace ssrl {
 namespace {
@@ -376,7 +377,7 @@ void ConfigBuilder::merge_json(const json& object, const std::string& origin) {
   }
 }
 
-RunConfig ConfigBuilder::build() const {
+RunConfig ConfigBuilder::build(bool check_machine) const {
   const MethodInfo& info = find_method(cfg_.method);
   for (const auto& key : explicit_keys_) {
     const auto* d = find_def(key);
@@ -395,11 +396,11 @@ RunConfig ConfigBuilder::build() const {
       throw ConfigError(key, "variant " + cfg_.method + " fixes " + key + " = " +
                                  info.fixed[key].dump() + "; use method " + info.base + " to change it");
   }
-  validate(cfg_);
+  validate(cfg_, check_machine);
   return cfg_;
 }
 
-void validate(const RunConfig& cfg) {
+void validate(const RunConfig& cfg, bool check_machine) {
   const MethodInfo& info = find_method(cfg.method);
   const auto& sets = dataset_names();
   if (std::find(sets.begin(), sets.end(), cfg.dataset) == sets.end())
@@ -414,8 +415,9 @@ void validate(const RunConfig& cfg) {
     throw ConfigError("encoder", "the Gaussian experiment uses the MLP encoder (accepted: auto, mlp; got '" + cfg.encoder + "')");
   if (image && enc == "mlp")
     throw ConfigError("encoder", "images need a convolutional encoder (accepted: auto, small-cnn, resnet18, resnet50)");
-  if (image) {
-    if (cfg.batch_size == 0) throw ConfigError("batch_size", "full batch (0) is a setting of the Gaussian experiment; give a minibatch size");
+  if (image && cfg.batch_size == 0)
+    throw ConfigError("batch_size", "full batch (0) is a setting of the Gaussian experiment; give a minibatch size");
+  if (image && check_machine) {
     namespace fs = std::filesystem;
     const std::string dir = cfg.data_dir.empty() ? default_image_dir(cfg.dataset) : cfg.data_dir;
     if (dir.empty())
@@ -426,7 +428,8 @@ void validate(const RunConfig& cfg) {
                                         (cfg.dataset == "fashion-mnist" && cfg.data_dir.empty()
                                              ? " (install the Debian package dataset-fashion-mnist, or pass --data-dir)"
                                              : ""));
-  } else {
+  }
+  if (!image) {
     const long long n = static_cast<long long>(cfg.clusters) * cfg.points_per_cluster;
     if (cfg.batch_size > n)
       throw ConfigError("batch_size", "is larger than the training set (" + std::to_string(n) +
@@ -443,6 +446,19 @@ std::vector<std::string> relevant_keys(const RunConfig& cfg) {
   std::vector<std::string> keys;
   for (const auto& d : defs())
     if (relevant(d.info, info, cfg.dataset)) keys.push_back(d.info.key);
+  return keys;
+}
+
+std::vector<std::string> used_keys(const RunConfig& cfg) {
+  const MethodInfo& info = find_method(cfg.method);
+  const json& when = find_method(info.base).used_only_when;
+  std::vector<std::string> keys;
+  for (const auto& key : relevant_keys(cfg)) {
+    bool used = true;
+    if (when.is_object() && when.contains(key))
+      for (const auto& [other, value] : when[key].items()) used = used && field_value(cfg, other) == value;
+    if (used) keys.push_back(key);
+  }
   return keys;
 }
 
@@ -514,6 +530,45 @@ RunConfig config_from_json(const json& object) {
     } catch (const ConfigError&) {
     }
   }
+  return cfg;
+}
+
+RunConfig assemble_config(const ConfigSources& src, bool check_machine) {
+  json preset;
+  if (!src.preset.empty()) preset = load_preset(src.preset);
+  const json empty = json::object();
+  const json& object = src.object != nullptr ? *src.object : empty;
+  auto typed = [&](const char* key) {
+    std::string v;
+    for (const auto& [k, value] : src.settings)
+      if (k == key) v = value;
+    return v;
+  };
+  std::string method = src.method;
+  if (method.empty()) method = typed("method");
+  if (method.empty()) method = method_in_json(object);
+  if (method.empty()) method = method_in_json(preset);
+  if (method.empty())
+    throw ConfigError("method", "no method given: use --method, --preset or a config file with \"method\" (accepted: " +
+                                    join(method_names()) + ")");
+  std::string dataset = typed("dataset");
+  if (dataset.empty()) dataset = dataset_in_json(object);
+  if (dataset.empty()) dataset = dataset_in_json(preset);
+  if (dataset.empty()) dataset = "gaussian";
+  ConfigBuilder builder(method, dataset);
+  if (!src.preset.empty()) {
+    const std::string pm = method_in_json(preset);
+    if (!pm.empty() && pm != method && find_method(method).base != pm)
+      throw ConfigError("method", "preset " + src.preset + " is for method " + pm + ", not " + method);
+    json settings = preset;
+    settings.erase("method");
+    builder.merge_json(settings, "preset " + src.preset);
+  }
+  if (src.object != nullptr) builder.merge_json(object, src.object_origin);
+  for (const auto& [key, value] : src.settings)
+    if (key != "method" && key != "dataset") builder.set(key, value);
+  RunConfig cfg = builder.build(check_machine);
+  if (check_machine) resolve_device(cfg.device);  // a missing GPU is a config error, found before the run exists
   return cfg;
 }
 

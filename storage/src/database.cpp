@@ -107,6 +107,26 @@ CREATE TABLE probes (
   PRIMARY KEY (run_id, encoder)
 ) WITHOUT ROWID;
 )sql",
+    // v4: sweeps. A run belongs to at most one sweep, at a fixed index; every
+    // run has a uid that survives merging shard databases into one.
+    R"sql(
+CREATE TABLE sweeps (
+  id          INTEGER PRIMARY KEY,
+  uid         TEXT NOT NULL UNIQUE,
+  name        TEXT NOT NULL,
+  spec        TEXT NOT NULL CHECK (json_valid(spec)),
+  planned     INTEGER NOT NULL,
+  axes        TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(axes)),
+  created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+ALTER TABLE runs ADD COLUMN uid TEXT;
+UPDATE runs SET uid = lower(hex(randomblob(16)));
+CREATE UNIQUE INDEX runs_by_uid ON runs(uid);
+ALTER TABLE runs ADD COLUMN sweep_id INTEGER REFERENCES sweeps(id);
+ALTER TABLE runs ADD COLUMN sweep_index INTEGER;
+ALTER TABLE runs ADD COLUMN sweep_point TEXT;
+CREATE UNIQUE INDEX runs_by_sweep ON runs(sweep_id, sweep_index);
+)sql",
 };
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 
@@ -131,7 +151,8 @@ const char* kRunColumns =
     "(SELECT nn_gap_min FROM final_stats s WHERE s.run_id = r.id AND s.encoder = 'f'), "
     "r.checkpoint, r.checkpoint_epoch, "
     "(SELECT top1 FROM probes p WHERE p.run_id = r.id AND p.encoder = 'f'), "
-    "le.embedding_std, le.effective_rank, le.knn_top1_k20 "
+    "le.embedding_std, le.effective_rank, le.knn_top1_k20, "
+    "IFNULL(r.uid, ''), r.sweep_id, IFNULL(r.sweep_index, 0), IFNULL(r.sweep_point, '') "
     "FROM runs r LEFT JOIN epochs le ON le.run_id = r.id AND le.epoch = "
     "(SELECT MAX(epoch) FROM epochs e2 WHERE e2.run_id = r.id) ";
 
@@ -166,6 +187,10 @@ RunRow read_run(const Statement& st) {
   r.last_embedding_std = st.opt_real(26);
   r.last_effective_rank = st.opt_real(27);
   r.last_knn_top1 = st.opt_real(28);
+  r.uid = st.text(29);
+  if (!st.is_null(30)) r.sweep_id = st.integer(30);
+  r.sweep_index = static_cast<int>(st.integer(31));
+  r.sweep_point = st.text(32);
   return r;
 }
 
@@ -222,6 +247,21 @@ Database::Database(const std::string& path, Mode mode, int busy_timeout_ms)
       throw StorageError("database '" + path + "': written by a newer SSRL Workbench (schema v" +
                          std::to_string(schema_version()) + ", this program knows up to v" +
                          std::to_string(kLatest) + ")");
+    } else if (tables > 0 && schema_version() < kLatest) {
+      // An older file: readers query the current schema, so upgrade it once
+      // (the migrations only add) and read the upgraded file.
+      sqlite3_close(db_);
+      db_ = nullptr;
+      try {
+        Database upgrade(path, Mode::ReadWrite, busy_timeout_ms);
+      } catch (const StorageError& e) {
+        throw StorageError(std::string(e.what()) + " (the file has an older schema and must be upgraded once with write access)");
+      }
+      if (sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK)
+        throw StorageError("database '" + path + "': cannot open: " + sqlite3_errmsg(db_));
+      sqlite3_busy_timeout(db_, busy_timeout_ms);
+      sqlite3_extended_result_codes(db_, 1);
+      exec(db_, "PRAGMA foreign_keys = ON", "enabling foreign keys");
     }
   } catch (...) {
     sqlite3_close(db_);
@@ -252,14 +292,28 @@ void Database::migrate() {
   tx.commit();
 }
 
-std::int64_t Database::create_run(const NewRun& run) {
-  Statement st(db_,
+namespace {
+
+void insert_run(sqlite3* db, const NewRun& run, const std::string& host) {
+  Statement st(db,
                "INSERT INTO runs (name, method, base_method, paradigm, dataset, config, seed, status, "
-               "epochs_planned, tag, program_version, host) VALUES (?,?,?,?,?,?,?, 'queued', ?,?,?,?)");
+               "epochs_planned, tag, program_version, host, uid, sweep_id, sweep_index, sweep_point) "
+               "VALUES (?,?,?,?,?,?,?, 'queued', ?,?,?,?, COALESCE(NULLIF(?, ''), lower(hex(randomblob(16)))), ?,?,?)");
   st.bind(1, run.name).bind(2, run.method).bind(3, run.base_method).bind(4, run.paradigm);
   st.bind(5, run.dataset).bind(6, run.config_json).bind(7, run.seed).bind(8, run.epochs_planned);
-  st.bind(9, run.tag).bind(10, run.program_version).bind(11, hostname());
+  st.bind(9, run.tag).bind(10, run.program_version).bind(11, host).bind(12, run.uid);
+  if (run.sweep_id) {
+    st.bind(13, *run.sweep_id).bind(14, run.sweep_index).bind(15, run.sweep_point);
+  } else {
+    st.bind_null(13).bind_null(14).bind_null(15);
+  }
   st.run();
+}
+
+}  // namespace
+
+std::int64_t Database::create_run(const NewRun& run) {
+  insert_run(db_, run, hostname());
   return sqlite3_last_insert_rowid(db_);
 }
 
@@ -371,6 +425,7 @@ std::vector<RunRow> Database::list_runs(const RunFilter& filter) const {
   if (filter.method) sql += " AND r.method = ?";
   if (filter.status) sql += " AND r.status = ?";
   if (filter.tag) sql += " AND r.tag = ?";
+  if (filter.sweep_id) sql += " AND r.sweep_id = ?";
   if (!filter.ids.empty()) {
     sql += " AND r.id IN (";
     for (std::size_t i = 0; i < filter.ids.size(); ++i) sql += i ? ",?" : "?";
@@ -383,6 +438,7 @@ std::vector<RunRow> Database::list_runs(const RunFilter& filter) const {
   if (filter.method) st.bind(i++, *filter.method);
   if (filter.status) st.bind(i++, *filter.status);
   if (filter.tag) st.bind(i++, *filter.tag);
+  if (filter.sweep_id) st.bind(i++, *filter.sweep_id);
   for (auto id : filter.ids) st.bind(i++, id);
   std::vector<RunRow> rows;
   std::map<std::int64_t, std::size_t> index;
@@ -571,6 +627,229 @@ void Database::delete_run(std::int64_t run_id) {
     st.run();
   }
   tx.commit();
+}
+
+std::int64_t Database::ensure_sweep(const NewSweep& sweep, const std::vector<NewRun>& runs) {
+  Transaction tx(db_);
+  std::int64_t id = 0;
+  {
+    Statement find(db_, "SELECT id FROM sweeps WHERE uid = ?");
+    find.bind(1, sweep.uid);
+    if (find.step()) id = find.integer(0);
+  }
+  if (id == 0) {
+    Statement st(db_, "INSERT INTO sweeps (uid, name, spec, planned, axes) VALUES (?,?,?,?,?)");
+    st.bind(1, sweep.uid).bind(2, sweep.name).bind(3, sweep.spec_json).bind(4, sweep.planned).bind(5, sweep.axes_json);
+    st.run();
+    id = sqlite3_last_insert_rowid(db_);
+  }
+  std::vector<bool> have;
+  {
+    Statement st(db_, "SELECT sweep_index FROM runs WHERE sweep_id = ?");
+    st.bind(1, id);
+    while (st.step()) {
+      const auto k = static_cast<std::size_t>(st.integer(0));
+      if (k >= have.size()) have.resize(k + 1, false);
+      have[k] = true;
+    }
+  }
+  const std::string host = hostname();
+  for (auto run : runs) {
+    const auto k = static_cast<std::size_t>(run.sweep_index);
+    if (k < have.size() && have[k]) continue;
+    run.sweep_id = id;
+    insert_run(db_, run, host);
+  }
+  tx.commit();
+  return id;
+}
+
+namespace {
+
+const char* kSweepColumns =
+    "s.id, s.uid, s.name, s.spec, s.axes, s.created_at, s.planned, "
+    "(SELECT COUNT(*) FROM runs r WHERE r.sweep_id = s.id), "
+    "(SELECT COUNT(*) FROM runs r WHERE r.sweep_id = s.id AND r.status = 'queued'), "
+    "(SELECT COUNT(*) FROM runs r WHERE r.sweep_id = s.id AND r.status = 'running'), "
+    "(SELECT COUNT(*) FROM runs r WHERE r.sweep_id = s.id AND r.status = 'finished'), "
+    "(SELECT COUNT(*) FROM runs r WHERE r.sweep_id = s.id AND r.status = 'failed'), "
+    "(SELECT COUNT(*) FROM runs r WHERE r.sweep_id = s.id AND r.status = 'interrupted'), "
+    "(SELECT COUNT(*) FROM runs r WHERE r.sweep_id = s.id AND r.status = 'diverged'), "
+    "(SELECT IFNULL(SUM((julianday(finished_at) - julianday(started_at)) * 86400), 0) FROM runs r "
+    " WHERE r.sweep_id = s.id AND r.status IN ('finished', 'diverged') AND started_at IS NOT NULL) "
+    "FROM sweeps s ";
+
+SweepRow read_sweep(const Statement& st) {
+  SweepRow w;
+  w.id = st.integer(0);
+  w.uid = st.text(1);
+  w.name = st.text(2);
+  w.spec_json = st.text(3);
+  w.axes_json = st.text(4);
+  w.created_at = st.text(5);
+  w.planned = static_cast<int>(st.integer(6));
+  w.stored = static_cast<int>(st.integer(7));
+  w.queued = static_cast<int>(st.integer(8));
+  w.running = static_cast<int>(st.integer(9));
+  w.finished = static_cast<int>(st.integer(10));
+  w.failed = static_cast<int>(st.integer(11));
+  w.interrupted = static_cast<int>(st.integer(12));
+  w.diverged = static_cast<int>(st.integer(13));
+  w.finished_wall_seconds = st.real(14);
+  return w;
+}
+
+}  // namespace
+
+std::vector<SweepRow> Database::list_sweeps() const {
+  Statement st(db_, (std::string("SELECT ") + kSweepColumns + "ORDER BY s.id").c_str());
+  std::vector<SweepRow> out;
+  while (st.step()) out.push_back(read_sweep(st));
+  return out;
+}
+
+std::optional<SweepRow> Database::find_sweep(const std::string& id_or_name) const {
+  if (!id_or_name.empty() && id_or_name.find_first_not_of("0123456789") == std::string::npos) {
+    Statement st(db_, (std::string("SELECT ") + kSweepColumns + "WHERE s.id = ?").c_str());
+    st.bind(1, static_cast<std::int64_t>(std::strtoll(id_or_name.c_str(), nullptr, 10)));
+    if (st.step()) return read_sweep(st);
+  }
+  Statement st(db_, (std::string("SELECT ") + kSweepColumns + "WHERE s.name = ?1 OR s.uid = ?1 ORDER BY s.id DESC LIMIT 1").c_str());
+  st.bind(1, id_or_name);
+  if (st.step()) return read_sweep(st);
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> Database::claim_run(std::int64_t sweep_id) {
+  // BEGIN IMMEDIATE takes the write lock first: two workers cannot both see
+  // the same run as queued.
+  Transaction tx(db_);
+  std::int64_t id = 0;
+  {
+    Statement st(db_, "SELECT id FROM runs WHERE sweep_id = ? AND status = 'queued' ORDER BY sweep_index LIMIT 1");
+    st.bind(1, sweep_id);
+    if (!st.step()) return std::nullopt;
+    id = st.integer(0);
+  }
+  Statement st(db_,
+               "UPDATE runs SET status = 'running', pid = ?, host = ?, "
+               "started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?");
+  st.bind(1, static_cast<std::int64_t>(getpid())).bind(2, hostname()).bind(3, id);
+  st.run();
+  append_log(id, "info", "claimed by pid " + std::to_string(getpid()) + " on " + hostname());
+  tx.commit();
+  return id;
+}
+
+int Database::requeue_sweep_runs(std::int64_t sweep_id, bool failed_too, bool running_too) {
+  std::string states = "'interrupted'";
+  if (failed_too) states += ", 'failed'";
+  if (running_too) states += ", 'running'";
+  std::vector<std::pair<std::int64_t, int>> runs;
+  {
+    Statement st(db_, ("SELECT id, CASE WHEN checkpoint <> '' THEN checkpoint_epoch ELSE 0 END FROM runs "
+                       "WHERE sweep_id = ? AND status IN (" + states + ")").c_str());
+    st.bind(1, sweep_id);
+    while (st.step()) runs.emplace_back(st.integer(0), static_cast<int>(st.integer(1)));
+  }
+  for (const auto& [id, from] : runs) {
+    if (from == 0) {
+      Statement st(db_, "UPDATE runs SET checkpoint = '', checkpoint_epoch = 0 WHERE id = ?");
+      st.bind(1, id);
+      st.run();
+    }
+    prepare_resume(id, from);
+  }
+  return static_cast<int>(runs.size());
+}
+
+MergeStats Database::merge_from(const std::string& shard_path) {
+  namespace fs = std::filesystem;
+  {
+    // Opening checks it is a workbench database of a schema this program reads.
+    Database shard(shard_path, Mode::ReadOnly);
+    if (shard.schema_version() != kLatest)
+      throw StorageError("database '" + shard_path + "': schema v" + std::to_string(shard.schema_version()) +
+                         "; open it once with this version (e.g. `ssrl-workbench --db " + shard_path +
+                         " runs`) to upgrade it before merging");
+  }
+  std::error_code ec;
+  if (fs::equivalent(shard_path, path_, ec))
+    throw StorageError("merge: '" + shard_path + "' is the target database itself");
+  {
+    Statement at(db_, "ATTACH DATABASE ? AS shard");
+    at.bind(1, shard_path);
+    at.run();
+  }
+  struct Detach {
+    sqlite3* db;
+    ~Detach() { sqlite3_exec(db, "DETACH DATABASE shard", nullptr, nullptr, nullptr); }
+  } detach{db_};
+  MergeStats stats;
+  Transaction tx(db_);
+  auto count = [&](const char* sql) {
+    Statement st(db_, sql);
+    return st.step() ? static_cast<int>(st.integer(0)) : 0;
+  };
+  auto run_sql = [&](const char* sql) {
+    Statement st(db_, sql);
+    st.run();
+  };
+  stats.sweeps_added = count("SELECT COUNT(*) FROM shard.sweeps WHERE uid NOT IN (SELECT uid FROM main.sweeps)");
+  run_sql("INSERT INTO main.sweeps (uid, name, spec, planned, axes, created_at) "
+          "SELECT uid, name, spec, planned, axes, created_at FROM shard.sweeps WHERE uid NOT IN (SELECT uid FROM main.sweeps)");
+  run_sql("CREATE TEMP TABLE IF NOT EXISTS merge_uids (uid TEXT PRIMARY KEY, replace INTEGER NOT NULL)");
+  run_sql("DELETE FROM temp.merge_uids");
+  // New runs, and runs the shard holds further along (finished there but not
+  // here, or with more epochs).
+  run_sql("INSERT INTO temp.merge_uids SELECT uid, 0 FROM shard.runs WHERE uid NOT IN (SELECT uid FROM main.runs)");
+  run_sql("INSERT INTO temp.merge_uids SELECT r.uid, 1 FROM shard.runs r JOIN main.runs m ON m.uid = r.uid "
+          "WHERE m.status <> 'finished' AND (r.status = 'finished' OR "
+          "(SELECT COUNT(*) FROM shard.epochs e WHERE e.run_id = r.id) > (SELECT COUNT(*) FROM main.epochs e WHERE e.run_id = m.id))");
+  stats.runs_added = count("SELECT COUNT(*) FROM temp.merge_uids WHERE replace = 0");
+  stats.runs_replaced = count("SELECT COUNT(*) FROM temp.merge_uids WHERE replace = 1");
+  stats.runs_present = count("SELECT COUNT(*) FROM shard.runs") - stats.runs_added - stats.runs_replaced;
+  for (const char* sql : {
+           "DELETE FROM main.centres WHERE run_id IN (SELECT id FROM main.runs WHERE uid IN (SELECT uid FROM temp.merge_uids WHERE replace = 1))",
+           "DELETE FROM main.epochs WHERE run_id IN (SELECT id FROM main.runs WHERE uid IN (SELECT uid FROM temp.merge_uids WHERE replace = 1))",
+           "DELETE FROM main.final_stats WHERE run_id IN (SELECT id FROM main.runs WHERE uid IN (SELECT uid FROM temp.merge_uids WHERE replace = 1))",
+           "DELETE FROM main.probes WHERE run_id IN (SELECT id FROM main.runs WHERE uid IN (SELECT uid FROM temp.merge_uids WHERE replace = 1))",
+           "DELETE FROM main.run_log WHERE run_id IN (SELECT id FROM main.runs WHERE uid IN (SELECT uid FROM temp.merge_uids WHERE replace = 1))",
+           "DELETE FROM main.runs WHERE uid IN (SELECT uid FROM temp.merge_uids WHERE replace = 1)",
+           // A run still marked running in a shard belongs to a process on
+           // another machine: here it is interrupted until a later merge
+           // brings it finished.
+           "INSERT INTO main.runs (name, method, base_method, paradigm, dataset, config, seed, device, status, message, tag, "
+           "epochs_planned, created_at, started_at, finished_at, program_version, host, pid, checkpoint, checkpoint_epoch, "
+           "uid, sweep_id, sweep_index, sweep_point) "
+           "SELECT r.name, r.method, r.base_method, r.paradigm, r.dataset, r.config, r.seed, r.device, "
+           "CASE r.status WHEN 'running' THEN 'interrupted' ELSE r.status END, "
+           "CASE r.status WHEN 'running' THEN 'still running in the shard it was merged from' ELSE r.message END, "
+           "r.tag, r.epochs_planned, r.created_at, r.started_at, r.finished_at, r.program_version, r.host, NULL, "
+           "r.checkpoint, r.checkpoint_epoch, r.uid, "
+           "(SELECT m.id FROM main.sweeps m JOIN shard.sweeps ss ON ss.uid = m.uid WHERE ss.id = r.sweep_id), "
+           "r.sweep_index, r.sweep_point FROM shard.runs r WHERE r.uid IN (SELECT uid FROM temp.merge_uids) ORDER BY r.id",
+           "INSERT INTO main.epochs (run_id, epoch, loss, loss_e, loss_m, mi_cos_dv, mi_infonce, mi_jsd, embedding_std, "
+           "effective_rank, lr, seconds, knn_top1_k20, knn_top1_k200) "
+           "SELECT m.id, e.epoch, e.loss, e.loss_e, e.loss_m, e.mi_cos_dv, e.mi_infonce, e.mi_jsd, e.embedding_std, "
+           "e.effective_rank, e.lr, e.seconds, e.knn_top1_k20, e.knn_top1_k200 FROM shard.epochs e "
+           "JOIN shard.runs r ON r.id = e.run_id JOIN main.runs m ON m.uid = r.uid WHERE r.uid IN (SELECT uid FROM temp.merge_uids)",
+           "INSERT INTO main.centres (run_id, epoch, encoder, cluster, x, y, z) "
+           "SELECT m.id, c.epoch, c.encoder, c.cluster, c.x, c.y, c.z FROM shard.centres c "
+           "JOIN shard.runs r ON r.id = c.run_id JOIN main.runs m ON m.uid = r.uid WHERE r.uid IN (SELECT uid FROM temp.merge_uids)",
+           "INSERT INTO main.final_stats (run_id, encoder, nn_gap_mean, nn_gap_min, nn_gap_max, nn_gap_sd) "
+           "SELECT m.id, f.encoder, f.nn_gap_mean, f.nn_gap_min, f.nn_gap_max, f.nn_gap_sd FROM shard.final_stats f "
+           "JOIN shard.runs r ON r.id = f.run_id JOIN main.runs m ON m.uid = r.uid WHERE r.uid IN (SELECT uid FROM temp.merge_uids)",
+           "INSERT INTO main.probes (run_id, encoder, top1, epochs, train_size, test_size) "
+           "SELECT m.id, p.encoder, p.top1, p.epochs, p.train_size, p.test_size FROM shard.probes p "
+           "JOIN shard.runs r ON r.id = p.run_id JOIN main.runs m ON m.uid = r.uid WHERE r.uid IN (SELECT uid FROM temp.merge_uids)",
+           "INSERT INTO main.run_log (run_id, seq, at, level, text) "
+           "SELECT m.id, l.seq, l.at, l.level, l.text FROM shard.run_log l "
+           "JOIN shard.runs r ON r.id = l.run_id JOIN main.runs m ON m.uid = r.uid WHERE r.uid IN (SELECT uid FROM temp.merge_uids)",
+       })
+    run_sql(sql);
+  tx.commit();
+  return stats;
 }
 
 std::string Database::latest_tag(const std::string& prefix) const {

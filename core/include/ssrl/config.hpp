@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -125,7 +126,8 @@ class ConfigBuilder {
   void set_json(const std::string& key, const nlohmann::json& value);
 
   // Validates everything and returns the config; throws ConfigError.
-  RunConfig build() const;
+  // `check_machine` = false skips the data-folder checks.
+  RunConfig build(bool check_machine = true) const;
   // The assembled config without the checks that look at the machine (data
   // folders): for benchmarks on synthetic input.
   RunConfig build_unchecked() const { return cfg_; }
@@ -134,6 +136,22 @@ class ConfigBuilder {
   RunConfig cfg_;
   std::set<std::string> explicit_keys_;
 };
+
+// Where a run's settings come from, lowest precedence first: the data set's
+// and method's defaults, a preset, a JSON object (a config file, a sweep's
+// base and point), then key=value pairs as typed. "method" and "dataset"
+// may come from any of them (later wins); the method is required.
+struct ConfigSources {
+  std::string method;
+  std::string preset;          // group/name under resources/presets
+  const nlohmann::json* object = nullptr;  // may be null
+  std::string object_origin;   // names the object in messages
+  std::vector<std::pair<std::string, std::string>> settings;
+};
+// The validated config; ConfigError naming the field for anything wrong.
+// `check_machine` = false skips the checks that look at this machine (data
+// folders, a GPU), for plans made on one machine and run on another.
+RunConfig assemble_config(const ConfigSources& sources, bool check_machine = true);
 
 // Parse a JSON config file; DataError/ConfigError with the file name on failure.
 nlohmann::json read_config_file(const std::string& path);
@@ -151,11 +169,16 @@ std::string default_image_dir(const std::string& dataset);
 // The encoder a config's "auto" stands for.
 std::string resolved_encoder(const RunConfig& cfg);
 
-// Full checks of an assembled config (ranges, choices, method's own rules).
-void validate(const RunConfig& cfg);
+// Full checks of an assembled config (ranges, choices, method's own rules,
+// and, with `check_machine`, that the data folder exists).
+void validate(const RunConfig& cfg, bool check_machine = true);
 
 // The keys that matter for this config's method (common + method's own).
 std::vector<std::string> relevant_keys(const RunConfig& cfg);
+
+// The relevant keys this config's other settings do not make inert (SimSiam's
+// temperature under the negative-cosine loss): what a sweep may vary.
+std::vector<std::string> used_keys(const RunConfig& cfg);
 
 // JSON of the relevant keys, plus "base_method"; what is stored with a run.
 nlohmann::json to_json(const RunConfig& cfg);

@@ -24,6 +24,9 @@ struct MethodInfo {
   std::string mi_branches;              // which outputs the MI estimates compare
   nlohmann::json defaults;              // the method's own default values
   nlohmann::json fixed;                 // a variant's fixed settings
+  // Keys of `uses` that matter only under another setting's value:
+  // {"temperature": {"loss": "cos-dv"}} (a sweep does not vary them otherwise).
+  nlohmann::json used_only_when;
   bool is_variant() const { return base != name; }
 };
 

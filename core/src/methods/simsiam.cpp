@@ -82,6 +82,7 @@ MethodSpec simsiam_spec() {
   info.encoders = {"f"};
   info.mi_branches = "f(view 1) vs f at the end of the previous epoch (view 2); none in epoch 1";
   info.defaults = {{"predictor", true}, {"loss", "neg-cosine"}, {"temperature", 0.1}, {"marginal", true}};
+  info.used_only_when = {{"temperature", {{"loss", "cos-dv"}}}, {"marginal", {{"loss", "cos-dv"}}}};
   return {info, [](const MethodEnv& env) -> std::unique_ptr<Method> { return std::make_unique<SimSiam>(env); }};
 }
 

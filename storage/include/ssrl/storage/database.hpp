@@ -26,6 +26,36 @@ struct NewRun {
   int epochs_planned = 0;
   std::string tag;          // groups runs, e.g. one `reproduce` invocation
   std::string program_version;
+  std::string uid;          // "" = a fresh random one
+  // Sweep runs only.
+  std::optional<std::int64_t> sweep_id;
+  int sweep_index = 0;
+  std::string sweep_point;  // JSON: {"method": ..., axis: value, ...}
+};
+
+// A sweep as stored: its plan's identity and what it holds now.
+struct NewSweep {
+  std::string uid;   // stable digest of the plan: the same file gives the same sweep
+  std::string name;
+  std::string spec_json;
+  std::string axes_json;  // the axis keys, a JSON list
+  int planned = 0;        // runs in the whole plan (a shard stores a part)
+};
+
+struct SweepRow {
+  std::int64_t id = 0;
+  std::string uid, name, spec_json, axes_json, created_at;
+  int planned = 0;
+  int stored = 0;  // runs in this database
+  int queued = 0, running = 0, finished = 0, failed = 0, interrupted = 0, diverged = 0;
+  double finished_wall_seconds = 0;  // sum of start-to-finish times of finished runs
+};
+
+struct MergeStats {
+  int sweeps_added = 0;
+  int runs_added = 0;     // not in the target before
+  int runs_replaced = 0;  // the shard's copy had got further
+  int runs_present = 0;   // already there, as far along: left alone
 };
 
 // One line of the run list.
@@ -46,6 +76,10 @@ struct RunRow {
   std::optional<double> last_embedding_std, last_effective_rank, last_knn_top1;  // of the last stored epoch
   std::string checkpoint;                // the last checkpoint file ('' = none)
   int checkpoint_epoch = 0;
+  std::string uid;
+  std::optional<std::int64_t> sweep_id;
+  int sweep_index = 0;
+  std::string sweep_point;  // JSON, "" outside sweeps
 };
 
 struct RunDetail {
@@ -65,6 +99,7 @@ struct RunFilter {
   std::optional<std::string> method;
   std::optional<std::string> status;
   std::optional<std::string> tag;
+  std::optional<std::int64_t> sweep_id;
   std::vector<std::int64_t> ids;  // empty: all
 };
 
@@ -115,6 +150,28 @@ class Database {
   void set_tag(std::int64_t run_id, const std::string& tag);
   // Removes the run and everything stored with it, in one transaction.
   void delete_run(std::int64_t run_id);
+
+  // Sweeps. ensure_sweep records the sweep (or finds it by uid) and adds the
+  // runs it does not hold yet (by sweep index), in one transaction; returns
+  // the sweep's id.
+  std::int64_t ensure_sweep(const NewSweep& sweep, const std::vector<NewRun>& runs);
+  std::vector<SweepRow> list_sweeps() const;
+  // By numeric id, or else by name (the newest sweep of that name).
+  std::optional<SweepRow> find_sweep(const std::string& id_or_name) const;
+  // Atomically takes the sweep's next queued run (lowest index) and marks it
+  // running for this process; nullopt when none is left. Safe with several
+  // processes claiming from the same file.
+  std::optional<std::int64_t> claim_run(std::int64_t sweep_id);
+  // Puts the sweep's interrupted runs back in the queue (and failed ones with
+  // `failed_too`; runs marked running with `running_too`, for a database
+  // only one worker uses). A run with a checkpoint keeps the epochs it holds
+  // and resumes; one without starts again. Returns how many.
+  int requeue_sweep_runs(std::int64_t sweep_id, bool failed_too, bool running_too);
+
+  // Copies every run of `shard` (another workbench database) this database
+  // lacks, or holds less of, with all its epochs, statistics and log, and the
+  // sweeps they belong to; one transaction. Merging twice adds nothing.
+  MergeStats merge_from(const std::string& shard);
 
   // The newest tag that starts with `prefix`, or "".
   std::string latest_tag(const std::string& prefix) const;

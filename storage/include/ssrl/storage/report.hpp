@@ -49,6 +49,14 @@ Table separation_table(const std::vector<RunRow>& runs);
 // random-initialisation baselines appear as their own rows.
 Table probe_table(const std::vector<RunRow>& runs);
 
+// A sweep's grid: one row per point (method and axis values), with the
+// primary result — linear-probe top-1 (%) on image data, the minimum
+// nearest-neighbour angle of encoder f (degrees) on the Gaussian data —
+// and the final MI, mean +- SD over the finished seeds.
+Table sweep_table(const SweepRow& sweep, const std::vector<RunRow>& runs);
+// The best point per method by the primary result's mean (higher is better).
+Table sweep_best_table(const SweepRow& sweep, const std::vector<RunRow>& runs);
+
 // Wall time per method (mean over seeds), in seconds.
 Table timing_table(const std::vector<RunRow>& runs);
 
