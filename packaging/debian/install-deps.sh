@@ -22,7 +22,12 @@ done
 packages="build-essential cmake pkg-config ccache
   libtorch-dev libopenblas0-openmp zlib1g-dev libstb-dev dataset-fashion-mnist
   libsqlite3-dev nlohmann-json3-dev libcli11-dev
-  libgtest-dev libgmock-dev"
+  libgtest-dev libgmock-dev
+  libgloo-dev
+  slurm-wlm munge"
+# libgloo-dev: the Gloo headers LibTorch's distributed backend (c10d) needs
+# for data-parallel runs. slurm-wlm, munge: the Slurm integration test starts
+# a one-node cluster of its own (tests/slurm).
 # libopenblas0-openmp: Debian's torch otherwise links the reference BLAS,
 # which made the Gaussian runs' small matrix products ~2.5x slower here.
 if [ "$gui" = 1 ]; then
