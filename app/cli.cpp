@@ -98,6 +98,9 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   run->add_option("--device", r_device, "auto|cpu|cuda|cuda:N");
   run->add_option("--threads", r_threads, "intra-op CPU threads (default 1: fastest here)");
   run->add_option("--tag", run_req.tag, "free-text tag to group runs");
+  run->add_option("--nproc", run_req.nproc,
+                  "data-parallel processes on this machine (Gloo over loopback); the batch size stays the global one");
+  run->add_flag("!--no-sync-bn", run_req.sync_bn, "data-parallel: batch norm over each process's rows only");
 
   // reproduce gaussian -------------------------------------------------------
   ReproduceRequest rep_req;

@@ -1,7 +1,18 @@
 // `run` and `reproduce gaussian`.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <optional>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -62,6 +73,149 @@ std::string fmt(const std::optional<double>& v, int decimals = 4) {
   std::snprintf(buf, sizeof buf, "%.*f", decimals, *v);
   return buf;
 }
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : "";
+}
+
+int env_int(const char* name, const std::string& text) {
+  try {
+    std::size_t used = 0;
+    const int v = std::stoi(text, &used);
+    if (used == text.size()) return v;
+  } catch (const std::exception&) {
+  }
+  throw ConfigError(name, std::string("environment variable ") + name + " must be an integer (got '" + text + "')");
+}
+
+// This process's place in a data-parallel run, from the environment: ours
+// (set by `run --nproc`), a torchrun-style launcher's, or srun's.
+std::optional<DataParallel> parallel_role() {
+  DataParallel p;
+  const char* rank_var = nullptr;
+  const char* world_var = nullptr;
+  if (!env("SSRL_RANK").empty()) {
+    rank_var = "SSRL_RANK", world_var = "SSRL_WORLD_SIZE";
+  } else if (!env("RANK").empty() && !env("WORLD_SIZE").empty()) {
+    rank_var = "RANK", world_var = "WORLD_SIZE";
+  } else if (!env("SLURM_PROCID").empty() && !env("SLURM_STEP_NUM_TASKS").empty() &&
+             env_int("SLURM_STEP_NUM_TASKS", env("SLURM_STEP_NUM_TASKS")) > 1) {
+    rank_var = "SLURM_PROCID", world_var = "SLURM_STEP_NUM_TASKS";
+  } else {
+    return std::nullopt;
+  }
+  p.rank = env_int(rank_var, env(rank_var));
+  p.world = env_int(world_var, env(world_var));
+  if (p.world < 2) return std::nullopt;
+  const std::string addr = !env("SSRL_MASTER_ADDR").empty() ? env("SSRL_MASTER_ADDR") : env("MASTER_ADDR");
+  const std::string port = !env("SSRL_MASTER_PORT").empty() ? env("SSRL_MASTER_PORT") : env("MASTER_PORT");
+  if (addr.empty() || port.empty())
+    throw ConfigError("MASTER_ADDR", std::string(rank_var) + " and " + world_var +
+                                         " say this is one of several processes; set MASTER_ADDR and MASTER_PORT to the first "
+                                         "process's host and a free port");
+  p.master_addr = addr;
+  p.master_port = env_int("MASTER_PORT", port);
+  return p;
+}
+
+// A free TCP port on the loopback for the rendezvous.
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    if (fd >= 0) close(fd);
+    throw Error(std::string("cannot find a free port for the data-parallel rendezvous: ") + std::strerror(errno));
+  }
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+// Ranks 1..n-1 of `run --nproc n`: this program again, same arguments, the
+// role in the environment. They die with the parent.
+std::vector<pid_t> start_ranks(int n, int port) {
+  std::ifstream in("/proc/self/cmdline", std::ios::binary);
+  std::vector<std::string> args;
+  for (std::string a; std::getline(in, a, '\0');) args.push_back(a);
+  std::error_code ec;
+  const std::string exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  if (ec || args.empty()) throw Error("cannot find this program's path and arguments to start the other processes");
+  std::vector<pid_t> pids;
+  const pid_t parent = getpid();
+  for (int r = 1; r < n; ++r) {
+    const pid_t pid = fork();
+    if (pid < 0) throw Error(std::string("cannot start data-parallel process: ") + std::strerror(errno));
+    if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(1);
+      setenv("SSRL_RANK", std::to_string(r).c_str(), 1);
+      setenv("SSRL_WORLD_SIZE", std::to_string(n).c_str(), 1);
+      setenv("SSRL_MASTER_ADDR", "127.0.0.1", 1);
+      setenv("SSRL_MASTER_PORT", std::to_string(port).c_str(), 1);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(exe.c_str(), argv.data());
+      _exit(127);
+    }
+    pids.push_back(pid);
+  }
+  return pids;
+}
+
+// Watches the other ranks while rank 0 trains: one that dies leaves the
+// rest blocked in a collective, so the whole run ends at once.
+class RankWatch {
+ public:
+  explicit RankWatch(std::vector<pid_t> pids) : pids_(std::move(pids)), thread_([this] { watch(); }) {}
+  ~RankWatch() {
+    done_ = true;
+    thread_.join();
+  }
+  // Waits for every rank; true when all exited cleanly (0 or interrupted).
+  bool join() {
+    done_ = true;
+    thread_.join();
+    thread_ = std::thread([] {});
+    bool ok = failed_ == 0;
+    for (pid_t p : pids_) {
+      if (p <= 0) continue;
+      int status = 0;
+      waitpid(p, &status, 0);
+      const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      if (code != kOk && code != kInterrupted) ok = false;
+    }
+    return ok;
+  }
+
+ private:
+  void watch() {
+    while (!done_) {
+      for (std::size_t i = 0; i < pids_.size(); ++i) {
+        if (pids_[i] <= 0) continue;
+        int status = 0;
+        if (waitpid(pids_[i], &status, WNOHANG) != pids_[i]) continue;
+        const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        pids_[i] = -1;
+        if (code == kOk || code == kInterrupted) continue;
+        ++failed_;
+        std::fprintf(stderr, "error: data-parallel rank %zu exited with code %d; stopping the run\n", i + 1, code);
+        for (pid_t p : pids_)
+          if (p > 0) kill(p, SIGKILL);
+        _exit(kFailure);  // rank 0 is blocked in a collective; the run shows as interrupted
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+  std::vector<pid_t> pids_;
+  std::atomic<bool> done_{false};
+  std::atomic<int> failed_{0};
+  std::thread thread_;
+};
 
 }  // namespace
 
@@ -159,9 +313,40 @@ int resume_run(const Global& g, const RunRequest& req) {
 }  // namespace
 
 int cmd_run(const Global& g, const RunRequest& req) {
+  if (req.nproc < 1) throw ConfigError("nproc", "must be at least 1 (got " + std::to_string(req.nproc) + ")");
+  std::optional<DataParallel> parallel = parallel_role();
+  if ((parallel || req.nproc > 1) && !req.resume.empty())
+    throw ConfigError("resume", "--resume continues on one process; give no --nproc (and run it outside srun)");
   if (!req.resume.empty()) return resume_run(g, req);
   // 1. The config, checked completely before anything is written.
   const RunConfig cfg = assemble_config(req);
+  if (parallel && parallel->rank > 0) {
+    // Another rank: trains its rows, reports nothing, writes nothing.
+    parallel->sync_bn = req.sync_bn;
+    install_stop_handlers();
+    TrainControl control;
+    control.stop = &g_stop;
+    control.parallel = *parallel;
+    TrainObserver silent;
+    const RunOutcome outcome = train(cfg, silent, control);
+    if (outcome.status == RunStatus::Failed) std::fprintf(stderr, "error: rank %d: %s\n", parallel->rank, outcome.message.c_str());
+    return outcome.status == RunStatus::Finished ? kOk : outcome.status == RunStatus::Interrupted ? kInterrupted : kFailure;
+  }
+  std::unique_ptr<RankWatch> ranks;
+  if (!parallel && req.nproc > 1) {
+    const int port = free_port();
+    ranks = std::make_unique<RankWatch>(start_ranks(req.nproc, port));
+    parallel = DataParallel{};
+    parallel->rank = 0;
+    parallel->world = req.nproc;
+    parallel->master_port = port;
+  }
+  if (parallel) {
+    parallel->sync_bn = req.sync_bn;
+    if (cfg.batch_size != 0 && cfg.batch_size < 2 * parallel->world)
+      throw ConfigError("batch_size", "a batch of " + std::to_string(cfg.batch_size) + " cannot be split over " +
+                                          std::to_string(parallel->world) + " processes (each needs two rows or more)");
+  }
   // 2. The database; the run row appears when training starts, after the
   //    data have been read and checked.
   storage::Database db(g.db_path());
@@ -174,7 +359,19 @@ int cmd_run(const Global& g, const RunRequest& req) {
   TrainControl control;
   control.stop = &g_stop;
   if (is_image_data(cfg.dataset)) control.checkpoint_dir = db.new_checkpoint_dir();
+  if (parallel) control.parallel = *parallel;
   const RunOutcome outcome = train(cfg, fan, control);
+  if (parallel) {
+    const bool others_ok = ranks ? ranks->join() : true;
+    if (recorder.run_id() > 0)
+      db.append_log(recorder.run_id(), "info",
+                    "data-parallel over " + std::to_string(parallel->world) + " processes (Gloo), global batch " +
+                        std::to_string(cfg.batch_size) + ", batch norm " + (parallel->sync_bn ? "synchronised" : "per process"));
+    if (!others_ok && outcome.status == RunStatus::Finished) {
+      std::fprintf(stderr, "error: another data-parallel process failed\n");
+      return kFailure;
+    }
+  }
   return report(db, recorder.run_id(), row.name, cfg, outcome);
 }
 

@@ -28,6 +28,8 @@ struct RunRequest {
   std::vector<std::pair<std::string, std::string>> settings;
   std::string tag;
   std::string resume;       // id or name of an interrupted run to continue
+  int nproc = 1;            // data-parallel processes on this machine
+  bool sync_bn = true;      // batch norm over the global batch (data-parallel)
 };
 
 struct ReproduceRequest {

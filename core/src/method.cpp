@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "distributed.hpp"
+
 namespace ssrl {
 
 MethodBase::MethodBase(const MethodEnv& env)
@@ -47,6 +49,7 @@ void MethodBase::set_training(bool on) {
 double MethodBase::step(torch::optim::Optimizer& opt, const torch::Tensor& loss) {
   opt.zero_grad();
   loss.backward();
+  dist::average_gradients(opt);
   opt.step();
   return loss.item<double>();
 }

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "distributed.hpp"
 #include "ssrl/errors.hpp"
 
 namespace F = torch::nn::functional;
@@ -28,7 +29,7 @@ struct SmallCnn : torch::nn::Module {
     }
   }
   torch::Tensor forward(torch::Tensor x) {
-    for (std::size_t i = 0; i < convs.size(); ++i) x = torch::relu(bns[i](convs[i](x)));
+    for (std::size_t i = 0; i < convs.size(); ++i) x = torch::relu(dist::norm(bns[i], convs[i](x)));
     return torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   }
   static constexpr std::int64_t kOut = 256;
@@ -48,8 +49,8 @@ struct BasicBlock : torch::nn::Module {
     }
   }
   torch::Tensor forward(const torch::Tensor& x) {
-    auto y = b2(c2(torch::relu(b1(c1(x)))));
-    return torch::relu(y + (down ? down_bn(down(x)) : x));
+    auto y = dist::norm(b2, c2(torch::relu(dist::norm(b1, c1(x)))));
+    return torch::relu(y + (down ? dist::norm(down_bn, down(x)) : x));
   }
   torch::nn::Conv2d c1;
   torch::nn::BatchNorm2d b1;
@@ -73,10 +74,10 @@ struct Bottleneck : torch::nn::Module {
     }
   }
   torch::Tensor forward(const torch::Tensor& x) {
-    auto y = torch::relu(b1(c1(x)));
-    y = torch::relu(b2(c2(y)));
-    y = b3(c3(y));
-    return torch::relu(y + (down ? down_bn(down(x)) : x));
+    auto y = torch::relu(dist::norm(b1, c1(x)));
+    y = torch::relu(dist::norm(b2, c2(y)));
+    y = dist::norm(b3, c3(y));
+    return torch::relu(y + (down ? dist::norm(down_bn, down(x)) : x));
   }
   torch::nn::Conv2d c1;
   torch::nn::BatchNorm2d b1;
@@ -114,7 +115,7 @@ struct ResNet : torch::nn::Module {
     out = c;
   }
   torch::Tensor forward(torch::Tensor x) {
-    x = torch::relu(stem_bn(stem(x)));
+    x = torch::relu(dist::norm(stem_bn, stem(x)));
     for (auto& b : blocks) x = b(x);
     return torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
   }
@@ -136,7 +137,7 @@ struct Projector : torch::nn::Module {
   }
   torch::Tensor forward(torch::Tensor x) {
     for (std::size_t i = 0; i < linears.size(); ++i) {
-      x = bns[i](linears[i](x));
+      x = dist::norm(bns[i], linears[i](x));
       if (i + 1 < linears.size()) x = torch::relu(x);
     }
     return x;
@@ -151,7 +152,9 @@ struct ImageEncoder : EncoderNet {
       : backbone(register_module("backbone", std::move(b))),
         projector(register_module("projector", std::make_shared<Projector>(feat, o.proj_hidden, o.proj_dim, o.proj_layers))),
         feat_(feat) {}
-  torch::Tensor forward(const torch::Tensor& x) override { return unit(projector->forward(backbone->forward(x))); }
+  torch::Tensor forward(const torch::Tensor& x) override {
+    return dist::data_parallel(*this, x, [&](const torch::Tensor& rows) { return unit(projector->forward(backbone->forward(rows))); });
+  }
   torch::Tensor features(const torch::Tensor& x) override { return backbone->forward(x); }
   std::int64_t feature_dim() const override { return feat_; }
   std::shared_ptr<Backbone> backbone;
@@ -169,8 +172,10 @@ MlpEncoder::MlpEncoder(std::int64_t in, std::int64_t hidden, std::int64_t out)
       out_(out) {}
 
 torch::Tensor MlpEncoder::forward(const torch::Tensor& x) {
-  auto h = torch::relu(bn1(fc1(x)));
-  return unit(bn2(fc2(h)));
+  return dist::data_parallel(*this, x, [&](const torch::Tensor& rows) {
+    auto h = torch::relu(dist::norm(bn1, fc1(rows)));
+    return unit(dist::norm(bn2, fc2(h)));
+  });
 }
 
 EncoderPtr make_image_encoder(const ImageEncoderOptions& opt) {

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "distributed.hpp"
 #include "method.hpp"
 #include "ssrl/errors.hpp"
 #include "task.hpp"
@@ -187,6 +188,14 @@ RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const TrainContr
   set_torch_threads(cfg.threads);
   const torch::Device device(device_name);
   const StopFlag* stop = control.stop;
+  // Data-parallel: every rank obeys the stop all ranks agreed on, at the same
+  // step; rank 0 alone evaluates and reports.
+  std::unique_ptr<dist::Scope> parallel;
+  if (control.parallel.world > 1) {
+    parallel = std::make_unique<dist::Scope>(control.parallel, control.stop);
+    stop = parallel->agreed();
+  }
+  const bool reporting = control.parallel.rank == 0;
 
   // All randomness of the run comes from this generator, in a fixed order:
   // the data (and its fixed evaluation views), the networks, then the epochs.
@@ -227,7 +236,9 @@ RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const TrainContr
     notify([&] { observer.on_checkpoint(s.epoch, outcome.checkpoint); });
   };
   try {
-    notify([&] { observer.on_start({device_name, method->encoder_names(), cfg.epochs, first_epoch}); });
+    const std::string device_label =
+        control.parallel.world > 1 ? device_name + " x" + std::to_string(control.parallel.world) : device_name;
+    notify([&] { observer.on_start({device_label, method->encoder_names(), cfg.epochs, first_epoch}); });
     outcome.epochs_done = first_epoch - 1;
     std::vector<EncoderCentres> last_centres;
     for (int epoch = first_epoch; epoch <= cfg.epochs; ++epoch) {
@@ -270,7 +281,7 @@ RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const TrainContr
         }
         notify([&] { observer.on_phase(epoch, "evaluate"); });
         method->set_training(false);
-        task->evaluate(*method, record);
+        if (reporting) task->evaluate(*method, record);
         method->set_training(true);
         record.epoch = epoch;
         record.loss = losses.loss;
@@ -300,7 +311,7 @@ RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const TrainContr
     if (outcome.status == RunStatus::Finished || outcome.status == RunStatus::Interrupted) {
       save(snapshot);  // the end, or the last completed epoch of a stopped run
     }
-    if (outcome.status == RunStatus::Finished) {
+    if (outcome.status == RunStatus::Finished && reporting) {
       try {
         notify([&] { observer.on_phase(cfg.epochs, "linear probe"); });
         task->finish(*method, last_centres, outcome);

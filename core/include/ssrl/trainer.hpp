@@ -58,8 +58,20 @@ struct StopFlag {
   std::atomic<bool> paused{false};
 };
 
+// One process of a data-parallel run: `world` processes split every batch;
+// rank 0 alone reports to the observer. Process group over TCP (Gloo).
+struct DataParallel {
+  int rank = 0;
+  int world = 1;
+  std::string master_addr = "127.0.0.1";
+  int master_port = 0;
+  bool sync_bn = true;        // batch norm over the global batch
+  int timeout_seconds = 600;  // a collective waiting longer than this fails the run
+};
+
 struct TrainControl {
   const StopFlag* stop = nullptr;
+  DataParallel parallel;
   // Where checkpoints go ("" = none): <dir>/epoch-<N>.pt every
   // checkpoint_every epochs, at the end, and when the run is stopped (the
   // state after its last completed epoch).
