@@ -20,6 +20,7 @@ struct Context {
   c10::intrusive_ptr<c10d::ProcessGroup> pg;
   const StopFlag* user_stop = nullptr;
   StopFlag agreed;
+  std::int64_t global_rows = 0;  // of the batch data_parallel() is computing
 };
 
 Context* g_ctx = nullptr;  // one data-parallel run per process
@@ -80,19 +81,22 @@ struct AllReduceSum : torch::autograd::Function<AllReduceSum> {
 
 template <class BN>
 torch::Tensor sync_norm(BN& bn, const torch::Tensor& x) {
-  if (g_ctx == nullptr || !g_ctx->sync_bn || !bn->is_training()) return bn(x);
+  if (g_ctx == nullptr || !g_ctx->sync_bn || !bn->is_training() || g_ctx->global_rows == 0) return bn(x);
   const auto& o = bn->options;
+  const std::int64_t channels = x.size(1);
   std::vector<std::int64_t> dims = {0}, shape(static_cast<std::size_t>(x.dim()), 1);
   for (std::int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
-  shape[1] = x.size(1);
-  auto n = torch::full({1}, static_cast<double>(x.numel() / x.size(1)), x.options().dtype(torch::kDouble));
-  all_reduce_inplace(n);
-  const double count = n.item<double>();
-  // Two passes (mean, then centred squares): the one-process statistics
-  // to rounding, not E[x^2] - E[x]^2.
-  const auto mean = AllReduceSum::apply(x.sum(dims)) / count;
+  shape[1] = channels;
+  // Every rank knows the global count; sums and sums of squares travel in
+  // one message, in double precision so that E[x^2] - E[x]^2 keeps the
+  // one-process statistics to float rounding.
+  const double count = static_cast<double>(g_ctx->global_rows) * static_cast<double>(x.numel() / (x.size(0) * channels));
+  const auto xd = x.to(torch::kDouble);
+  const auto sums = AllReduceSum::apply(torch::cat({xd.sum(dims), (xd * xd).sum(dims)}));
+  const auto mean_d = sums.narrow(0, 0, channels) / count;
+  const auto var_d = (sums.narrow(0, channels, channels) / count - mean_d * mean_d).clamp_min(0);
+  const auto mean = mean_d.to(x.scalar_type()), var = var_d.to(x.scalar_type());
   const auto centred = x - mean.view(shape);
-  const auto var = AllReduceSum::apply((centred * centred).sum(dims)) / count;
   auto y = centred * torch::rsqrt(var + o.eps()).view(shape);
   if (o.affine()) y = y * bn->weight.view(shape) + bn->bias.view(shape);
   if (o.track_running_stats()) {
@@ -154,7 +158,10 @@ torch::Tensor data_parallel(const torch::nn::Module& module, const torch::Tensor
                             const std::function<torch::Tensor(const torch::Tensor&)>& fn) {
   if (g_ctx == nullptr || !module.is_training()) return fn(x);
   const auto [offset, count] = rows_of(x.size(0), g_ctx->rank, g_ctx->world);
-  return GatherRows::apply(fn(x.narrow(0, offset, count)), x.size(0));
+  g_ctx->global_rows = x.size(0);
+  auto rows = fn(x.narrow(0, offset, count));
+  g_ctx->global_rows = 0;
+  return GatherRows::apply(rows, x.size(0));
 }
 
 torch::Tensor norm(torch::nn::BatchNorm1d& bn, const torch::Tensor& x) { return sync_norm(bn, x); }
