@@ -1,7 +1,6 @@
 // `run` and `reproduce gaussian`.
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -141,29 +140,16 @@ std::vector<pid_t> start_ranks(int n, int port) {
   std::ifstream in("/proc/self/cmdline", std::ios::binary);
   std::vector<std::string> args;
   for (std::string a; std::getline(in, a, '\0');) args.push_back(a);
-  std::error_code ec;
-  const std::string exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
-  if (ec || args.empty()) throw Error("cannot find this program's path and arguments to start the other processes");
+  if (args.empty()) throw Error("cannot read this program's arguments to start the other processes");
+  args.erase(args.begin());
   std::vector<pid_t> pids;
-  const pid_t parent = getpid();
-  for (int r = 1; r < n; ++r) {
-    const pid_t pid = fork();
-    if (pid < 0) throw Error(std::string("cannot start data-parallel process: ") + std::strerror(errno));
-    if (pid == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (getppid() != parent) _exit(1);
-      setenv("SSRL_RANK", std::to_string(r).c_str(), 1);
-      setenv("SSRL_WORLD_SIZE", std::to_string(n).c_str(), 1);
-      setenv("SSRL_MASTER_ADDR", "127.0.0.1", 1);
-      setenv("SSRL_MASTER_PORT", std::to_string(port).c_str(), 1);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(exe.c_str(), argv.data());
-      _exit(127);
-    }
-    pids.push_back(pid);
-  }
+  for (int r = 1; r < n; ++r)
+    pids.push_back(spawn_self(args,
+                              {{"SSRL_RANK", std::to_string(r)},
+                               {"SSRL_WORLD_SIZE", std::to_string(n)},
+                               {"SSRL_MASTER_ADDR", "127.0.0.1"},
+                               {"SSRL_MASTER_PORT", std::to_string(port)}},
+                              true));
   return pids;
 }
 

@@ -171,25 +171,14 @@ std::pair<int, int> work(storage::Database& db, std::int64_t sweep_id, bool quie
 // Worker processes, each `ssrl-workbench --db DB sweep work ID`; the parent
 // reports progress and passes a stop on to them.
 int run_workers(const Global& g, std::int64_t sweep_id, int jobs) {
-  std::error_code ec;
-  const std::string exe = fs::read_symlink("/proc/self/exe", ec).string();
-  if (ec) throw Error("cannot find this program's path to start workers: " + ec.message());
   const std::string db_path = fs::absolute(g.db_path()).string();
   std::vector<pid_t> children;
   for (int j = 0; j < jobs; ++j) {
-    const pid_t pid = fork();
-    if (pid < 0) throw Error("cannot start a worker process: " + std::string(std::strerror(errno)));
-    if (pid == 0) {
-      std::vector<std::string> args = {exe, "--db", db_path};
-      if (g.quiet) args.push_back("-q");
-      for (const char* a : {"sweep", "work"}) args.push_back(a);
-      args.push_back(std::to_string(sweep_id));
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(exe.c_str(), argv.data());
-      _exit(127);
-    }
+    std::vector<std::string> args = {"--db", db_path};
+    if (g.quiet) args.push_back("-q");
+    for (const char* a : {"sweep", "work"}) args.push_back(a);
+    args.push_back(std::to_string(sweep_id));
+    const pid_t pid = spawn_self(args, {}, false);
     children.push_back(pid);
   }
   bool forwarded = false;
@@ -346,7 +335,7 @@ int cmd_sweep_slurm(const SlurmRequest& req) {
   fs::create_directories(out / "logs", ec);
   if (ec) throw Error("cannot create " + out.string() + ": " + ec.message());
   std::string exe = req.exe;
-  if (exe.empty()) exe = fs::read_symlink("/proc/self/exe", ec).string();
+  if (exe.empty()) exe = self_exe();
   // The sweep travels with the job: the array runs what was planned here.
   {
     std::ofstream f(out / "sweep.json");

@@ -1,4 +1,5 @@
 #pragma once
+#include <sys/types.h>
 // The CLI's commands. Each returns the process exit code; errors travel as
 // exceptions (ssrl::ConfigError -> 2, other failures -> 1) to main().
 
@@ -133,5 +134,11 @@ int write_reproduce_figures(const Global& g, const std::string& tag, const std::
 void install_stop_handlers();
 bool stop_requested();
 const StopFlag* stop_flag();
+
+// This program's path, and this program started again with `args` (after
+// argv[0]) and extra environment variables; returns the child's pid.
+std::string self_exe();
+pid_t spawn_self(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env,
+                 bool die_with_parent);
 
 }  // namespace ssrl::app
