@@ -666,18 +666,17 @@ std::int64_t Database::ensure_sweep(const NewSweep& sweep, const std::vector<New
 
 namespace {
 
+// One pass over the sweep's runs gives every count.
 const char* kSweepColumns =
     "s.id, s.uid, s.name, s.spec, s.axes, s.created_at, s.planned, "
-    "(SELECT COUNT(*) FROM runs r WHERE r.sweep_id = s.id), "
-    "(SELECT COUNT(*) FROM runs r WHERE r.sweep_id = s.id AND r.status = 'queued'), "
-    "(SELECT COUNT(*) FROM runs r WHERE r.sweep_id = s.id AND r.status = 'running'), "
-    "(SELECT COUNT(*) FROM runs r WHERE r.sweep_id = s.id AND r.status = 'finished'), "
-    "(SELECT COUNT(*) FROM runs r WHERE r.sweep_id = s.id AND r.status = 'failed'), "
-    "(SELECT COUNT(*) FROM runs r WHERE r.sweep_id = s.id AND r.status = 'interrupted'), "
-    "(SELECT COUNT(*) FROM runs r WHERE r.sweep_id = s.id AND r.status = 'diverged'), "
-    "(SELECT IFNULL(SUM((julianday(finished_at) - julianday(started_at)) * 86400), 0) FROM runs r "
-    " WHERE r.sweep_id = s.id AND r.status IN ('finished', 'diverged') AND started_at IS NOT NULL) "
-    "FROM sweeps s ";
+    "IFNULL(c.stored, 0), IFNULL(c.queued, 0), IFNULL(c.running, 0), IFNULL(c.finished, 0), IFNULL(c.failed, 0), "
+    "IFNULL(c.interrupted, 0), IFNULL(c.diverged, 0), IFNULL(c.wall, 0) "
+    "FROM sweeps s LEFT JOIN (SELECT sweep_id, COUNT(*) AS stored, "
+    " SUM(status = 'queued') AS queued, SUM(status = 'running') AS running, SUM(status = 'finished') AS finished, "
+    " SUM(status = 'failed') AS failed, SUM(status = 'interrupted') AS interrupted, SUM(status = 'diverged') AS diverged, "
+    " SUM(CASE WHEN status IN ('finished', 'diverged') AND started_at IS NOT NULL "
+    "     THEN (julianday(finished_at) - julianday(started_at)) * 86400 ELSE 0 END) AS wall "
+    " FROM runs WHERE sweep_id IS NOT NULL GROUP BY sweep_id) c ON c.sweep_id = s.id ";
 
 SweepRow read_sweep(const Statement& st) {
   SweepRow w;

@@ -5,10 +5,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ssrl/storage/database.hpp"
@@ -62,6 +65,38 @@ class Cli : public ::testing::Test {
     r.out = slurp(out);
     r.err = slurp(err);
     return r;
+  }
+
+  // The binary with --db first, in the background, its streams to /dev/null.
+  pid_t start(const std::vector<std::string>& args) const {
+    std::vector<std::string> argv = {WB_CLI, "--db", db_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const pid_t pid = fork();
+    if (pid == 0) {
+      freopen("/dev/null", "w", stdout);
+      freopen("/dev/null", "w", stderr);
+      std::vector<char*> cargs;
+      for (auto& a : argv) cargs.push_back(const_cast<char*>(a.c_str()));
+      cargs.push_back(nullptr);
+      execv(cargs[0], cargs.data());
+      _exit(127);
+    }
+    return pid;
+  }
+
+  // Reads the runs every 50 ms until `enough` holds or `timeout_ms` passes;
+  // returns the last list read (a writer may hold the file: then it waits).
+  std::vector<ssrl::storage::RunRow> poll_runs(const std::function<bool(const std::vector<ssrl::storage::RunRow>&)>& enough,
+                                               int timeout_ms) const {
+    std::vector<ssrl::storage::RunRow> rows;
+    for (int waited = 0; waited < timeout_ms && !enough(rows); waited += 50) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      try {
+        if (fs::exists(db_)) rows = ssrl::storage::Database(db_, ssrl::storage::Database::Mode::ReadOnly).list_runs();
+      } catch (...) {
+      }
+    }
+    return rows;
   }
 
   std::size_t run_count() const {

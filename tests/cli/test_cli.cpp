@@ -176,26 +176,9 @@ TEST_F(Cli, UsageErrorsExitWithTwo) {
 
 // Ctrl-C stops after the current step; the run is stored as interrupted.
 TEST_F(Cli, InterruptStoresTheRunAsInterrupted) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    freopen("/dev/null", "w", stdout);
-    freopen("/dev/null", "w", stderr);
-    execl(WB_CLI, WB_CLI, "--db", db_.c_str(), "run", "--method", "jmi", "--epochs", "100000", "--set",
-          "points_per_cluster=40", "--batch-size", "50", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int done = 0;
-  for (int i = 0; i < 600 && done < 3; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    try {
-      if (fs::exists(db_)) {
-        ssrl::storage::Database db(db_, ssrl::storage::Database::Mode::ReadOnly);
-        const auto rows = db.list_runs();
-        if (!rows.empty()) done = rows[0].epochs_done;
-      }
-    } catch (...) {
-    }
-  }
+  const pid_t pid = start({"run", "--method", "jmi", "--epochs", "100000", "--set", "points_per_cluster=40", "--batch-size", "50"});
+  const auto epochs_done = [](const std::vector<ssrl::storage::RunRow>& rows) { return rows.empty() ? 0 : rows[0].epochs_done; };
+  const int done = epochs_done(poll_runs([&](const auto& rows) { return epochs_done(rows) >= 3; }, 30000));
   ASSERT_GE(done, 3);
   kill(pid, SIGINT);
   int status = 0;
@@ -370,31 +353,9 @@ TEST_F(ImageCli, PresetsCarryThePapersSettings) {
 // Ctrl-C in the middle of an image run keeps the last completed epoch in a
 // checkpoint; --resume carries on to the end.
 TEST_F(ImageCli, InterruptAndResume) {
-  const auto args = small({"run", "--method", "simclr", "--epochs", "12"});
-  const pid_t pid = fork();
-  if (pid == 0) {
-    freopen("/dev/null", "w", stdout);
-    freopen("/dev/null", "w", stderr);
-    std::vector<std::string> argv = {WB_CLI, "--db", db_};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> c;
-    for (auto& a : argv) c.push_back(const_cast<char*>(a.c_str()));
-    c.push_back(nullptr);
-    execv(c[0], c.data());
-    _exit(127);
-  }
-  int done = 0;
-  for (int i = 0; i < 1200 && done < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    try {
-      if (fs::exists(db_)) {
-        ssrl::storage::Database db(db_, ssrl::storage::Database::Mode::ReadOnly);
-        const auto rows = db.list_runs();
-        if (!rows.empty()) done = rows[0].epochs_done;
-      }
-    } catch (...) {
-    }
-  }
+  const pid_t pid = start(small({"run", "--method", "simclr", "--epochs", "12"}));
+  const auto epochs_done = [](const std::vector<ssrl::storage::RunRow>& rows) { return rows.empty() ? 0 : rows[0].epochs_done; };
+  const int done = epochs_done(poll_runs([&](const auto& rows) { return epochs_done(rows) >= 2; }, 60000));
   ASSERT_GE(done, 2);
   kill(pid, SIGINT);
   int status = 0;

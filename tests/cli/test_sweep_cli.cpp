@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -93,24 +94,11 @@ TEST_F(SweepCli, BadSweepFilesAreUsageErrorsAndStoreNothing) {
 // had finished is trained a second time.
 TEST_F(SweepCli, InterruptedSweepContinuesWithExactlyTheUnfinishedRuns) {
   const auto file = write_sweep(400);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    freopen("/dev/null", "w", stdout);
-    freopen("/dev/null", "w", stderr);
-    execl(WB_CLI, WB_CLI, "--db", db_.c_str(), "sweep", "run", file.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int finished = 0;
-  for (int i = 0; i < 1200 && finished < 2; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    try {
-      if (!fs::exists(db_)) continue;
-      finished = 0;
-      for (const auto& r : runs())
-        if (r.status == "finished") ++finished;
-    } catch (...) {
-    }
-  }
+  const pid_t pid = start({"sweep", "run", file});
+  const auto count_finished = [](const std::vector<ssrl::storage::RunRow>& rows) {
+    return static_cast<int>(std::count_if(rows.begin(), rows.end(), [](const auto& r) { return r.status == "finished"; }));
+  };
+  const int finished = count_finished(poll_runs([&](const auto& rows) { return count_finished(rows) >= 2; }, 60000));
   ASSERT_GE(finished, 2);
   kill(pid, SIGINT);
   int status = 0;
