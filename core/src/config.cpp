@@ -560,8 +560,19 @@ RunConfig assemble_config(const ConfigSources& src, bool check_machine) {
     const std::string pm = method_in_json(preset);
     if (!pm.empty() && pm != method && find_method(method).base != pm)
       throw ConfigError("method", "preset " + src.preset + " is for method " + pm + ", not " + method);
+    // A data-set preset serves every method: a method setting this method
+    // lacks (SimCLR and the ablation's predictor width) is not applied.
+    // Typed settings and config files still must fit the method.
     json settings = preset;
     settings.erase("method");
+    const MethodInfo& info = find_method(method);
+    for (auto it = settings.begin(); it != settings.end();) {
+      const auto* d = find_def(it.key());
+      if (d != nullptr && d->info.scope == Scope::Method && !relevant(d->info, info, dataset))
+        it = settings.erase(it);
+      else
+        ++it;
+    }
     builder.merge_json(settings, "preset " + src.preset);
   }
   if (src.object != nullptr) builder.merge_json(object, src.object_origin);

@@ -140,5 +140,26 @@ TEST(Config, ConfigFileWithWrongTypesNamesTheField) {
             std::string::npos);
 }
 
+// A data-set preset (fashion-mnist/ablation) serves every method: SimCLR has
+// no predictor, so the preset's predictor width is left out for it, while
+// the same key typed by the user is still refused.
+TEST(Config, DataSetPresetServesMethodsWithoutItsMethodSettings) {
+  ConfigSources simclr;
+  simclr.method = "simclr";
+  simclr.preset = "fashion-mnist/ablation";
+  const RunConfig c = assemble_config(simclr, false);
+  EXPECT_EQ(c.dataset, "fashion-mnist");
+  EXPECT_EQ(c.proj_hidden, 512);
+  EXPECT_EQ(c.epochs, 20);
+  ConfigSources sdmi = simclr;
+  sdmi.method = "sdmi";
+  EXPECT_EQ(assemble_config(sdmi, false).predictor_hidden, 128);
+  simclr.settings = {{"predictor_hidden", "64"}};
+  std::string field;
+  EXPECT_NE(config_error([&] { assemble_config(simclr, false); }, &field).find("not a setting of method simclr"),
+            std::string::npos);
+  EXPECT_EQ(field, "predictor_hidden");
+}
+
 }  // namespace
 }  // namespace ssrl
