@@ -1,6 +1,7 @@
 #include "ssrl/viz/figures.hpp"
 
 #include <QFileInfo>
+#include <QFont>
 #include <QImage>
 #include <QtCharts/QBarCategoryAxis>
 #include <QtCharts/QBarSeries>
@@ -268,8 +269,9 @@ void write_ablation_figure(const std::vector<storage::RunRow>& runs, const std::
   series->setLabelsVisible(true);
   series->setLabelsFormat(probes ? QStringLiteral("@value%") : QStringLiteral("@value°"));
   series->setLabelsPrecision(3);
-  set->setLabel(probes ? QStringLiteral("linear-probe top-1 (%%): mean over up to %1 seed(s), bars ± SD").arg(seeds)
-                       : QStringLiteral("min nearest-neighbour angle (°): mean over up to %1 seed(s), bars ± SD").arg(seeds));
+  const QString over = seeds > 1 ? QStringLiteral("mean over up to %1 seeds, bars ± SD").arg(seeds) : QStringLiteral("one seed");
+  set->setLabel(probes ? QStringLiteral("linear-probe top-1 (%): %1").arg(over)
+                       : QStringLiteral("min nearest-neighbour angle (°): %1").arg(over));
   // The untrained encoder is the floor every trained one must clear.
   std::vector<double> floor;
   for (const auto& r : runs)
@@ -284,6 +286,9 @@ void write_ablation_figure(const std::vector<storage::RunRow>& runs, const std::
                          : QStringLiteral("Ablation on the Gaussian mixture: cluster separation (optimum 90°)"));
   auto* x = new QBarCategoryAxis;
   x->append(categories);
+  QFont small = x->labelsFont();  // nine categories: keep "SimSiam-NoPred" whole
+  small.setPointSizeF(small.pointSizeF() * 0.85);
+  x->setLabelsFont(small);
   auto* y = new QValueAxis;
   const double ymax = std::ceil(top / 10.0) * 10.0;
   y->setRange(0, probes ? 100.0 : ymax);
