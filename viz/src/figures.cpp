@@ -185,6 +185,8 @@ void write_mi_figure(const std::vector<storage::RunDetail>& runs, const std::str
       if (estimator == e.key) est = &e;
     if (est == nullptr) throw ConfigError("estimator", "unknown estimator '" + estimator + "' (accepted: cos_dv, infonce, jsd, all)");
     for (const char* family : {"SDMI", "JMI"}) {
+      // An empty panel only draws a broken axis (the ablation is all SDMI).
+      if (std::none_of(curves.begin(), curves.end(), [&](const Curve& c) { return c.paradigm == family; })) continue;
       auto c = std::make_unique<MetricChart>(
           QStringLiteral("%1 bound — %2 family").arg(QString::fromLatin1(est->title), QString::fromLatin1(family)),
           QStringLiteral("nats"));
