@@ -95,7 +95,9 @@ storage::SweepRow find_sweep_or_throw(const storage::Database& db, const std::st
 double eta_seconds(const storage::SweepRow& s) {
   const int done = s.finished + s.diverged;
   if (done == 0) return NAN;
-  const int left = s.queued + s.running + s.interrupted + (s.planned - s.stored);
+  // Running runs count by what is left of them; interrupted ones as whole
+  // runs (a resume may start over).
+  const double left = s.queued + s.interrupted + (s.planned - s.stored) + (s.running - s.running_progress);
   const double per_run = s.finished_wall_seconds / done;
   return per_run * left / std::max(1, s.running);
 }
@@ -116,7 +118,7 @@ void print_status(const storage::SweepRow& s) {
               s.failed, s.diverged);
   if (s.planned > s.stored) std::printf(", %d in other shards", s.planned - s.stored);
   const double eta = eta_seconds(s);
-  if (std::isfinite(eta) && eta > 0) std::printf("; ETA %s", duration_text(eta).c_str());
+  if (std::isfinite(eta) && eta > 0) std::printf("; about %s left", duration_text(eta).c_str());
   std::printf("\n");
 }
 

@@ -670,12 +670,14 @@ namespace {
 const char* kSweepColumns =
     "s.id, s.uid, s.name, s.spec, s.axes, s.created_at, s.planned, "
     "IFNULL(c.stored, 0), IFNULL(c.queued, 0), IFNULL(c.running, 0), IFNULL(c.finished, 0), IFNULL(c.failed, 0), "
-    "IFNULL(c.interrupted, 0), IFNULL(c.diverged, 0), IFNULL(c.wall, 0) "
+    "IFNULL(c.interrupted, 0), IFNULL(c.diverged, 0), IFNULL(c.wall, 0), IFNULL(c.progress, 0) "
     "FROM sweeps s LEFT JOIN (SELECT sweep_id, COUNT(*) AS stored, "
     " SUM(status = 'queued') AS queued, SUM(status = 'running') AS running, SUM(status = 'finished') AS finished, "
     " SUM(status = 'failed') AS failed, SUM(status = 'interrupted') AS interrupted, SUM(status = 'diverged') AS diverged, "
     " SUM(CASE WHEN status IN ('finished', 'diverged') AND started_at IS NOT NULL "
-    "     THEN (julianday(finished_at) - julianday(started_at)) * 86400 ELSE 0 END) AS wall "
+    "     THEN (julianday(finished_at) - julianday(started_at)) * 86400 ELSE 0 END) AS wall, "
+    " SUM(CASE WHEN status = 'running' AND epochs_planned > 0 THEN MIN(1.0, "
+    "     (SELECT COUNT(*) FROM epochs e WHERE e.run_id = runs.id) * 1.0 / epochs_planned) ELSE 0 END) AS progress "
     " FROM runs WHERE sweep_id IS NOT NULL GROUP BY sweep_id) c ON c.sweep_id = s.id ";
 
 SweepRow read_sweep(const Statement& st) {
@@ -695,6 +697,7 @@ SweepRow read_sweep(const Statement& st) {
   w.interrupted = static_cast<int>(st.integer(12));
   w.diverged = static_cast<int>(st.integer(13));
   w.finished_wall_seconds = st.real(14);
+  w.running_progress = st.real(15);
   return w;
 }
 

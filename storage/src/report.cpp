@@ -365,6 +365,8 @@ Table probe_table(const std::vector<RunRow>& runs) {
       if (r.last_effective_rank) a.rank.push_back(*r.last_effective_rank);
     }
   }
+  // The untrained baseline closes the table, whatever order runs came in.
+  std::stable_partition(order.begin(), order.end(), [](const GroupKey& k) { return k.method != "random-init"; });
   for (const auto& key : order) {
     const auto& a = groups[key];
     t.rows.push_back({Cell::str(key.method), Cell::str(a.paradigm), Cell::str(key.setting), Cell::str(key.encoder),

@@ -56,6 +56,31 @@ TEST(Report, UnfinishedRunsAreLeftOutAndCollapseIsCounted) {
   EXPECT_EQ(t.rows[1][12].text, "1/1");
 }
 
+// Probe accuracies 0.80 and 0.84 over two seeds: 82.00 ± 2.83 (sample SD);
+// the untrained baseline is the last row even when it was stored first.
+TEST(Report, ProbeTableAveragesSeedsAndPutsTheBaselineLast) {
+  auto image = [](const std::string& method, std::int64_t id, double top1) {
+    RunRow r;
+    r.id = id;
+    r.method = method;
+    r.paradigm = method == "random-init" ? "baseline" : "SDMI";
+    r.dataset = "fashion-mnist";
+    r.status = "finished";
+    r.config_json = R"({"encoder":"small-cnn","epochs":20})";
+    r.probes = {{"f", top1, 30, 60000, 10000}};
+    return r;
+  };
+  const auto t = probe_table({image("random-init", 1, 0.75), image("sdmi", 2, 0.80), image("sdmi", 3, 0.84)});
+  ASSERT_EQ(t.rows.size(), 2u);
+  EXPECT_EQ(t.rows[0][0].text, "sdmi");
+  EXPECT_EQ(t.rows[0][2].text, "fashion-mnist, small-cnn, 20 ep");
+  EXPECT_NEAR(*t.rows[0][5].mean, 82.0, 1e-9);
+  EXPECT_NEAR(*t.rows[0][5].sd, 2.8284271247, 1e-9);
+  EXPECT_EQ(t.rows[1][0].text, "random-init");
+  EXPECT_EQ(t.rows[1][2].text, "fashion-mnist, small-cnn");
+  EXPECT_NEAR(*t.rows[1][5].mean, 75.0, 1e-9);
+}
+
 TEST(Report, FormatsRenderTheSameCells) {
   const auto t = separation_table({row("sdmi", 0, 60, 0.5), row("sdmi", 1, 70, 0.7)});
   const auto csv = render(t, TableFormat::Csv);

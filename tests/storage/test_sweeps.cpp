@@ -128,6 +128,22 @@ TEST_F(SweepDbTest, ClaimsGoInPlanOrderAndEndWhenTheQueueIsEmpty) {
   EXPECT_EQ(db.find_sweep("demo")->running, 3);
 }
 
+// What `sweep status` estimates the time left from: finished wall time, and
+// how far the running runs are (1 of 2 epochs, 0 of 2).
+TEST_F(SweepDbTest, StatusCountsHowFarTheRunningRunsAre) {
+  Database db(path("w.db"));
+  const auto id = db.ensure_sweep(sweep_spec(), sweep_runs("demo-0123456789abcdef", 4));
+  ASSERT_TRUE(claim_and_finish(db, id));
+  const auto half = db.claim_run(id);
+  db.append_epoch(*half, epoch(1));
+  ASSERT_TRUE(db.claim_run(id));
+  const auto s = db.find_sweep("demo");
+  EXPECT_EQ(s->running, 2);
+  EXPECT_EQ(s->finished, 1);
+  EXPECT_DOUBLE_EQ(s->running_progress, 0.5);
+  EXPECT_GE(s->finished_wall_seconds, 0.0);
+}
+
 // Four processes claim from one file at once: every run is taken exactly once.
 TEST_F(SweepDbTest, ConcurrentWorkersNeverClaimARunTwice) {
   const int planned = 40;

@@ -49,6 +49,7 @@ struct SweepRow {
   int stored = 0;  // runs in this database
   int queued = 0, running = 0, finished = 0, failed = 0, interrupted = 0, diverged = 0;
   double finished_wall_seconds = 0;  // sum of start-to-finish times of finished runs
+  double running_progress = 0;       // sum over running runs of the fraction of epochs done
 };
 
 struct MergeStats {
