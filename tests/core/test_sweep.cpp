@@ -141,7 +141,7 @@ TEST(Sweep, MistakesNameTheSweepTheKeyAndTheRun) {
 
 TEST(Sweep, ShippedSweepsPlanWithoutDuplicates) {
   const auto names = list_sweep_files();
-  for (const char* expected : {"gaussian/demo", "paper/cifar10", "paper/cifar100"})
+  for (const char* expected : {"gaussian/demo", "paper/cifar10", "paper/cifar100", "fashion-mnist/methods"})
     EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
   for (const auto& name : names) {
     const auto plan = read_sweep_file(name, false);
@@ -151,6 +151,8 @@ TEST(Sweep, ShippedSweepsPlanWithoutDuplicates) {
       EXPECT_TRUE(seen.insert(r.point.dump() + "/" + std::to_string(r.config.seed)).second) << name << " " << r.point.dump();
   }
   EXPECT_EQ(read_sweep_file("gaussian/demo", false).runs.size(), 24u);
+  // A data-set preset under methods that lack some of its settings (SimCLR: no predictor).
+  EXPECT_EQ(read_sweep_file("fashion-mnist/methods", false).runs.size(), 9u);
   // --set pins an axis: one learning rate instead of two.
   EXPECT_EQ(read_sweep_file("gaussian/demo", false, {{"lr", "0.3"}}).runs.size(), 12u);
   EXPECT_THROW(read_sweep_file("no/such-sweep", false), ConfigError);
