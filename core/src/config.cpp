@@ -619,26 +619,23 @@ std::vector<std::string> resource_dirs() {
   return existing;
 }
 
-std::vector<std::string> list_presets() {
+std::vector<std::string> list_resources(const std::string& folder) {
   namespace fs = std::filesystem;
   std::vector<std::string> out;
   for (const auto& dir : resource_dirs()) {
-    const fs::path root = fs::path(dir) / "presets";
+    const fs::path root = fs::path(dir) / folder;
     std::error_code ec;
     if (!fs::is_directory(root, ec)) continue;
-    for (const auto& group : fs::directory_iterator(root, ec)) {
-      if (!group.is_directory()) continue;
-      for (const auto& file : fs::directory_iterator(group.path(), ec)) {
-        if (file.path().extension() != ".json") continue;
-        const std::string name = group.path().filename().string() + "/" + file.path().stem().string();
-        if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
-      }
-    }
-    break;  // the first folder that has presets wins
+    for (const auto& e : fs::recursive_directory_iterator(root, ec))
+      if (e.is_regular_file() && e.path().extension() == ".json")
+        out.push_back(fs::relative(e.path(), root).replace_extension().generic_string());
+    break;  // the first folder that has them wins
   }
   std::sort(out.begin(), out.end());
   return out;
 }
+
+std::vector<std::string> list_presets() { return list_resources("presets"); }
 
 json load_preset(const std::string& name) {
   namespace fs = std::filesystem;

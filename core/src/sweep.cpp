@@ -319,22 +319,7 @@ SweepPlan read_sweep_file(const std::string& path, bool check_machine,
   return plan_sweep(spec, file, check_machine);
 }
 
-std::vector<std::string> list_sweep_files() {
-  namespace fs = std::filesystem;
-  std::vector<std::string> out;
-  for (const auto& dir : resource_dirs()) {
-    const fs::path root = fs::path(dir) / "sweeps";
-    std::error_code ec;
-    if (!fs::is_directory(root, ec)) continue;
-    for (const auto& e : fs::recursive_directory_iterator(root, ec)) {
-      if (e.path().extension() != ".json") continue;
-      out.push_back(fs::relative(e.path(), root).replace_extension().string());
-    }
-    break;
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
+std::vector<std::string> list_sweep_files() { return list_resources("sweeps"); }
 
 std::string find_sweep_file(const std::string& name_or_path) {
   namespace fs = std::filesystem;

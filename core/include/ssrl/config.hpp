@@ -195,6 +195,9 @@ namespace ssrl {
 // Folders searched for shipped resources (presets, example configs): the
 // source tree's resources/ in a build tree, then <prefix>/share/ssrl-workbench.
 std::vector<std::string> resource_dirs();
+// The JSON files under <resource dir>/<folder>/ as sorted names without the
+// extension ("group/name"), from the first resource dir that has the folder.
+std::vector<std::string> list_resources(const std::string& folder);
 
 // Presets under <resource dir>/presets/<group>/<name>.json, as "group/name".
 std::vector<std::string> list_presets();
