@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <functional>
 #include <fstream>
@@ -45,21 +46,9 @@ class Cli : public ::testing::Test {
 
   // Runs the binary with --db first; captures both streams and the exit code.
   Result run(std::vector<std::string> args, const std::string& db = "") const {
-    std::vector<std::string> argv = {WB_CLI, "--db", db.empty() ? db_ : db};
-    argv.insert(argv.end(), args.begin(), args.end());
     const auto out = dir_ / "stdout", err = dir_ / "stderr";
-    const pid_t pid = fork();
-    if (pid == 0) {
-      freopen(out.c_str(), "w", stdout);
-      freopen(err.c_str(), "w", stderr);
-      std::vector<char*> cargs;
-      for (auto& a : argv) cargs.push_back(const_cast<char*>(a.c_str()));
-      cargs.push_back(nullptr);
-      execv(cargs[0], cargs.data());
-      _exit(127);
-    }
     int status = 0;
-    waitpid(pid, &status, 0);
+    waitpid(spawn(args, out.string(), err.string(), db), &status, 0);
     Result r;
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     r.out = slurp(out);
@@ -68,20 +57,14 @@ class Cli : public ::testing::Test {
   }
 
   // The binary with --db first, in the background, its streams to /dev/null.
-  pid_t start(const std::vector<std::string>& args) const {
-    std::vector<std::string> argv = {WB_CLI, "--db", db_};
-    argv.insert(argv.end(), args.begin(), args.end());
-    const pid_t pid = fork();
-    if (pid == 0) {
-      freopen("/dev/null", "w", stdout);
-      freopen("/dev/null", "w", stderr);
-      std::vector<char*> cargs;
-      for (auto& a : argv) cargs.push_back(const_cast<char*>(a.c_str()));
-      cargs.push_back(nullptr);
-      execv(cargs[0], cargs.data());
-      _exit(127);
-    }
-    return pid;
+  pid_t start(const std::vector<std::string>& args) const { return spawn(args, "/dev/null", "/dev/null", ""); }
+
+  // Ctrl-C to a started binary; its wait status once it has stopped.
+  static int interrupt(pid_t pid) {
+    kill(pid, SIGINT);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return status;
   }
 
   // Reads the runs every 50 ms until `enough` holds or `timeout_ms` passes;
@@ -107,6 +90,24 @@ class Cli : public ::testing::Test {
 
   fs::path dir_;
   std::string db_;
+
+ private:
+  pid_t spawn(const std::vector<std::string>& args, const std::string& out, const std::string& err,
+              const std::string& db) const {
+    std::vector<std::string> argv = {WB_CLI, "--db", db.empty() ? db_ : db};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const pid_t pid = fork();
+    if (pid == 0) {
+      freopen(out.c_str(), "w", stdout);
+      freopen(err.c_str(), "w", stderr);
+      std::vector<char*> cargs;
+      for (auto& a : argv) cargs.push_back(const_cast<char*>(a.c_str()));
+      cargs.push_back(nullptr);
+      execv(cargs[0], cargs.data());
+      _exit(127);
+    }
+    return pid;
+  }
 };
 
 }  // namespace wb_test

@@ -180,9 +180,7 @@ TEST_F(Cli, InterruptStoresTheRunAsInterrupted) {
   const auto epochs_done = [](const std::vector<ssrl::storage::RunRow>& rows) { return rows.empty() ? 0 : rows[0].epochs_done; };
   const int done = epochs_done(poll_runs([&](const auto& rows) { return epochs_done(rows) >= 3; }, 30000));
   ASSERT_GE(done, 3);
-  kill(pid, SIGINT);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  const int status = interrupt(pid);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 130);
   ssrl::storage::Database db(db_, ssrl::storage::Database::Mode::ReadOnly);
@@ -357,9 +355,7 @@ TEST_F(ImageCli, InterruptAndResume) {
   const auto epochs_done = [](const std::vector<ssrl::storage::RunRow>& rows) { return rows.empty() ? 0 : rows[0].epochs_done; };
   const int done = epochs_done(poll_runs([&](const auto& rows) { return epochs_done(rows) >= 2; }, 60000));
   ASSERT_GE(done, 2);
-  kill(pid, SIGINT);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  const int status = interrupt(pid);
   ASSERT_TRUE(WIFEXITED(status));
   if (WEXITSTATUS(status) == 0) GTEST_SKIP() << "the run finished before the interrupt arrived";
   ASSERT_EQ(WEXITSTATUS(status), 130);

@@ -100,9 +100,7 @@ TEST_F(SweepCli, InterruptedSweepContinuesWithExactlyTheUnfinishedRuns) {
   };
   const int finished = count_finished(poll_runs([&](const auto& rows) { return count_finished(rows) >= 2; }, 60000));
   ASSERT_GE(finished, 2);
-  kill(pid, SIGINT);
-  int status = 0;
-  waitpid(pid, &status, 0);
+  const int status = interrupt(pid);
   ASSERT_TRUE(WIFEXITED(status));
   if (WEXITSTATUS(status) == 0) GTEST_SKIP() << "the sweep finished before the interrupt arrived";
   EXPECT_EQ(WEXITSTATUS(status), 130);

@@ -19,6 +19,7 @@
 #include <memory>
 
 #include "ssrl/errors.hpp"
+#include "ssrl/storage/report.hpp"
 #include "ssrl/viz/chart_export.hpp"
 #include "ssrl/viz/metric_chart.hpp"
 
@@ -229,7 +230,7 @@ void write_ablation_figure(const std::vector<storage::RunRow>& runs, const std::
                                  {"simsiam-sdmi", "f", "SimSiam-SDMI"}};
   // Image data: linear-probe accuracy; the Gaussian experiment: separation.
   const bool probes = std::any_of(runs.begin(), runs.end(), [](const storage::RunRow& r) { return !r.probes.empty(); });
-  auto* set = new QBarSet(QStringLiteral("min nearest-neighbour angle (°): mean over seeds, bars ± SD"));
+  auto* set = new QBarSet(QString());  // labelled once the seeds are counted
   set->setColor(MetricChart::colour(0));
   QStringList categories;
   std::vector<double> means, sds;
@@ -247,16 +248,13 @@ void write_ablation_figure(const std::vector<storage::RunRow>& runs, const std::
           if (f.encoder == b.encoder) v.push_back(f.separation.min);
       }
     }
-    double mean = 0, sd = 0;
-    for (double x : v) mean += x;
-    if (!v.empty()) mean /= static_cast<double>(v.size());
-    for (double x : v) sd += (x - mean) * (x - mean);
-    if (v.size() > 1) sd = std::sqrt(sd / static_cast<double>(v.size() - 1));
+    const auto stats = storage::Cell::stats(v, 1);
+    const double mean = stats.mean.value_or(0.0), sd = stats.sd.value_or(0.0);
     found += !v.empty();
     top = std::max(top, mean + sd);
     set->append(mean);
     means.push_back(mean);
-    sds.push_back(v.size() > 1 ? sd : 0.0);
+    sds.push_back(sd);
     seeds = std::max(seeds, static_cast<int>(v.size()));
     categories << (v.empty() ? QStringLiteral("%1 (none)").arg(QString::fromStdString(b.label))
                              : QString::fromStdString(b.label));
@@ -308,9 +306,7 @@ void write_ablation_figure(const std::vector<storage::RunRow>& runs, const std::
   xe->setVisible(false);
   chart->addAxis(xe, Qt::AlignBottom);
   if (!floor.empty()) {
-    double mean = 0;
-    for (double f : floor) mean += f;
-    mean /= static_cast<double>(floor.size());
+    const double mean = *storage::Cell::stats(floor, 1).mean;
     auto* line = new QLineSeries;
     line->setName(QStringLiteral("random-init encoder: %1%").arg(mean, 0, 'f', 1));
     line->append(-0.5, mean);
