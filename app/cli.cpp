@@ -2,7 +2,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "commands.hpp"
@@ -49,6 +51,34 @@ std::pair<std::string, std::string> split_setting(const std::string& kv) {
   return {kv.substr(0, eq), kv.substr(eq + 1)};
 }
 
+// --key-with-dashes options for settings, with the help text and range of
+// their declaration (ssrl/settings.def): every setting the declaration marks
+// as a flag, or the keys listed.
+class SettingFlags {
+ public:
+  explicit SettingFlags(CLI::App* cmd, const std::vector<std::string>& only = {}) {
+    for (const auto& f : config_fields()) {
+      const bool wanted = only.empty() ? f.flag : std::find(only.begin(), only.end(), f.key) != only.end();
+      if (!wanted) continue;
+      std::string name = f.key;
+      std::replace(name.begin(), name.end(), '_', '-');
+      cmd->add_option("--" + name, values_[f.key], f.description + " [" + f.range() + "]");
+      keys_.push_back(f.key);
+    }
+  }
+  // The flags given, as key=value after `settings` (later wins), in table order.
+  void append_to(std::vector<std::pair<std::string, std::string>>& settings) const {
+    for (const auto& key : keys_) {
+      const std::string& v = values_.at(key);
+      if (!v.empty()) settings.emplace_back(key, key == "batch_size" && v == "full" ? "0" : v);
+    }
+  }
+
+ private:
+  std::map<std::string, std::string> values_;
+  std::vector<std::string> keys_;
+};
+
 std::string method_list() {
   std::string s;
   for (const auto& n : method_names()) s += (s.empty() ? "" : ", ") + n;
@@ -73,30 +103,14 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
 
   // run ------------------------------------------------------------------------
   RunRequest run_req;
-  std::string r_dataset, r_epochs, r_seed, r_batch, r_lr, r_temp, r_marginal, r_predictor, r_name, r_device, r_threads,
-      r_data_dir, r_encoder, r_probe_epochs, r_checkpoint_every;
   std::vector<std::string> r_sets;
   auto* run = app.add_subcommand("run", "train one run and store it");
   run->add_option("-m,--method", run_req.method, "method or variant (see `methods`)");
   run->add_option("--preset", run_req.preset, "group/name of a preset (see `presets`), e.g. cifar10/simclr");
-  run->add_option("--dataset", r_dataset, "gaussian|fashion-mnist|cifar10|cifar100|tiny-imagenet|imagenet100");
-  run->add_option("--data-dir", r_data_dir, "folder of the data set's files (Fashion-MNIST: /usr/share/datasets/fashion-mnist)");
-  run->add_option("--encoder", r_encoder, "auto|small-cnn|resnet18|resnet50 (images), mlp (Gaussian)");
-  run->add_option("--probe-epochs", r_probe_epochs, "epochs of the final linear probe (0 = none)");
-  run->add_option("--checkpoint-every", r_checkpoint_every, "epochs between checkpoints (image data)");
   run->add_option("--resume", run_req.resume, "continue an interrupted run from its last checkpoint");
-  run->add_option("--epochs", r_epochs, "training epochs");
-  run->add_option("--seed", r_seed, "seed of every random draw");
-  run->add_option("--batch-size", r_batch, "minibatch size, or 'full' (0) for one full-batch update per epoch");
-  run->add_option("--lr", r_lr, "SGD learning rate");
-  run->add_option("--temperature", r_temp, "critic temperature t (methods that have one)");
-  run->add_option("--marginal", r_marginal, "on|off: the DV marginal term (sdmi, jmi, simsiam with loss=cos-dv)");
-  run->add_option("--predictor", r_predictor, "on|off: the predictor head (sdmi, simsiam, byol, mocov3)");
+  const SettingFlags run_flags(run);
   run->add_option("--config", run_req.config_file, "JSON file of settings (keys as in `show --format json`)");
   run->add_option("--set", r_sets, "key=value, repeatable; any setting (see `methods --format json`)");
-  run->add_option("--name", r_name, "run name");
-  run->add_option("--device", r_device, "auto|cpu|cuda|cuda:N");
-  run->add_option("--threads", r_threads, "intra-op CPU threads (default 1: fastest here)");
   run->add_option("--tag", run_req.tag, "free-text tag to group runs");
   run->add_option("--nproc", run_req.nproc,
                   "data-parallel processes on this machine (Gloo over loopback); the batch size stays the global one");
@@ -147,15 +161,10 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
 
   RunRequest probe_req;
   bool probe_random = false;
-  std::string p_dataset, p_data_dir, p_encoder, p_seed, p_probe_epochs;
   std::vector<std::string> p_sets;
   auto* probe = app.add_subcommand("probe", "linear-probe an untrained encoder: the baseline trained runs must beat");
   probe->add_flag("--random-init", probe_random, "the encoder at its random initialisation (required)")->required();
-  probe->add_option("--dataset", p_dataset, "image data set");
-  probe->add_option("--data-dir", p_data_dir, "folder of the data set's files");
-  probe->add_option("--encoder", p_encoder, "auto|small-cnn|resnet18|resnet50");
-  probe->add_option("--seed", p_seed, "seed of the initialisation");
-  probe->add_option("--probe-epochs", p_probe_epochs, "epochs of the linear probe");
+  const SettingFlags probe_flags(probe, {"dataset", "data_dir", "encoder", "seed", "probe_epochs"});
   probe->add_option("--preset", probe_req.preset, "take the encoder and data settings of a preset");
   probe->add_option("--set", p_sets, "key=value, repeatable");
   probe->add_option("--tag", probe_req.tag, "free-text tag");
@@ -290,25 +299,8 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
 
   if (app.get_subcommands().empty() || (gui_cmd != nullptr && gui_cmd->parsed())) return gui.open(g.db_path());
   if (run->parsed()) {
-    auto add = [&](const char* key, const std::string& v) {
-      if (!v.empty()) run_req.settings.emplace_back(key, v);
-    };
     for (const auto& kv : r_sets) run_req.settings.push_back(split_setting(kv));
-    add("dataset", r_dataset);
-    add("data_dir", r_data_dir);
-    add("encoder", r_encoder);
-    add("probe_epochs", r_probe_epochs);
-    add("checkpoint_every", r_checkpoint_every);
-    add("epochs", r_epochs);
-    add("seed", r_seed);
-    add("batch_size", r_batch == "full" ? "0" : r_batch);
-    add("lr", r_lr);
-    add("temperature", r_temp);
-    add("marginal", r_marginal);
-    add("predictor", r_predictor);
-    add("name", r_name);
-    add("device", r_device);
-    add("threads", r_threads);
+    run_flags.append_to(run_req.settings);
     return cmd_run(g, run_req);
   }
   if (rep_g->parsed()) {
@@ -336,15 +328,8 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   if (methods->parsed()) return cmd_methods(methods_format);
   if (presets->parsed()) return cmd_presets(presets_format);
   if (probe->parsed()) {
-    auto add = [&](const char* key, const std::string& v) {
-      if (!v.empty()) probe_req.settings.emplace_back(key, v);
-    };
     for (const auto& kv : p_sets) probe_req.settings.push_back(split_setting(kv));
-    add("dataset", p_dataset);
-    add("data_dir", p_data_dir);
-    add("encoder", p_encoder);
-    add("seed", p_seed);
-    add("probe_epochs", p_probe_epochs);
+    probe_flags.append_to(probe_req.settings);
     if (!probe_req.preset.empty()) {
       // A preset names its method; the baseline only borrows its encoder settings.
       probe_req.method = method_in_json(load_preset(probe_req.preset));

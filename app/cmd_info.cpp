@@ -86,7 +86,9 @@ json run_detail_json(const storage::RunDetail& d) {
                        {"nn_gap_sd", f.separation.sd},
                        {"centres", centres_json(f.centres)}};
   j["final"] = {{"encoders", encs}};
-  if (!d.finals.empty()) j["final"]["optimum_min_separation_deg"] = kOptimalMinSeparationDeg;
+  if (!d.finals.empty())
+    if (const auto opt = tammes_optimum_deg(static_cast<int>(d.finals.front().centres.size())))
+      j["final"]["optimum_min_separation_deg"] = *opt;
   if (!r.probes.empty()) {
     json probes = json::object();
     for (const auto& p : r.probes)
@@ -218,9 +220,7 @@ int cmd_show(const Global& g, const std::string& run, const std::string& format)
                 100.0 * p.top1, static_cast<long long>(p.train_size), static_cast<long long>(p.test_size), p.epochs);
   if (!r.checkpoint.empty()) std::cout << "checkpoint after epoch " << r.checkpoint_epoch << ": " << r.checkpoint << "\n";
   for (const auto& f : d->finals) {
-    std::printf("encoder %s: nearest-neighbour angle mean %.1f°, min %.1f°, max %.1f°, SD %.1f° (optimum min %.0f°)\n",
-                f.encoder.c_str(), f.separation.mean, f.separation.min, f.separation.max, f.separation.sd,
-                kOptimalMinSeparationDeg);
+    std::printf("encoder %s: %s\n", f.encoder.c_str(), separation_text(f.separation, static_cast<int>(f.centres.size())).c_str());
     for (std::size_t k = 0; k < f.centres.size(); ++k)
       std::printf("  centre %zu: (% .4f, % .4f, % .4f)\n", k + 1, f.centres[k].x, f.centres[k].y, f.centres[k].z);
   }

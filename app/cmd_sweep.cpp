@@ -21,8 +21,8 @@
 #include "commands.hpp"
 #include "ssrl/errors.hpp"
 #include "ssrl/methods.hpp"
+#include "ssrl/runner/runner.hpp"
 #include "ssrl/storage/database.hpp"
-#include "ssrl/storage/recorder.hpp"
 #include "ssrl/storage/report.hpp"
 #include "ssrl/sweep.hpp"
 #include "ssrl/trainer.hpp"
@@ -59,7 +59,7 @@ std::vector<storage::NewRun> rows_of(const SweepPlan& plan, int shard, int shard
   std::vector<storage::NewRun> rows;
   for (const auto& r : plan.runs) {
     if (r.index % shards != shard) continue;
-    auto row = storage::new_run_row(r.config, "sweep:" + plan.name);
+    auto row = runner::new_run_row(r.config, "sweep:" + plan.name);
     char idx[16];
     std::snprintf(idx, sizeof idx, "%04d", r.index);
     if (r.config.name.empty()) row.name = plan.name + "-" + idx + "-" + r.config.method + "-s" + std::to_string(r.config.seed);
@@ -122,13 +122,6 @@ void print_status(const storage::SweepRow& s) {
   std::printf("\n");
 }
 
-RunConfig config_of(const storage::RunRow& r) {
-  const auto stored = json::parse(r.config_json);
-  ConfigBuilder builder(method_in_json(stored), dataset_in_json(stored));
-  builder.merge_json(stored, "the stored config of run " + std::to_string(r.id));
-  return builder.build();
-}
-
 // One worker: claims the sweep's queued runs until none is left or a stop
 // is requested. Returns how many runs it trained and how many failed.
 std::pair<int, int> work(storage::Database& db, std::int64_t sweep_id, bool quiet) {
@@ -140,21 +133,15 @@ std::pair<int, int> work(storage::Database& db, std::int64_t sweep_id, bool quie
     const auto& row = d->run;
     RunOutcome outcome;
     try {
-      const RunConfig cfg = config_of(row);
-      storage::RunRecorder recorder(db, *id);
-      TrainControl control;
-      control.stop = stop_flag();
-      if (is_image_data(cfg.dataset)) {
-        const bool resume = !row.checkpoint.empty() && fs::exists(row.checkpoint);
-        control.checkpoint_dir = resume ? fs::path(row.checkpoint).parent_path().string() : db.new_checkpoint_dir();
-        if (resume) control.resume_from = row.checkpoint;
-      }
-      outcome = train(cfg, recorder, control);
+      runner::Runner runner(db);
+      runner::RunOptions options;
+      options.stop = stop_flag();
+      outcome = runner.run_stored(*id, options);
     } catch (const Error& e) {
-      // Refused before training started (damaged data, a missing GPU).
+      // Refused before training started (damaged data, a missing GPU); the
+      // runner stored it as failed.
       outcome.status = RunStatus::Failed;
       outcome.message = e.what();
-      db.finish_run(*id, outcome);
     }
     ++trained;
     if (outcome.status == RunStatus::Failed) ++failed;
@@ -238,6 +225,7 @@ int cmd_sweep_plan(const SweepRequest& req) {
 
 int cmd_sweep_run(const Global& g, const SweepRequest& req) {
   const SweepPlan plan = read_sweep_file(req.file, true, req.settings);
+  for (const auto& r : plan.runs) resolve_device(r.config.device);  // a missing GPU is found before any run
   int shard = 0, shards = 1;
   if (!req.shard.empty()) std::tie(shard, shards) = parse_shard(req.shard);
   if (req.jobs < 0) throw ConfigError("jobs", "must be at least 1");

@@ -18,6 +18,17 @@ std::string format_duration(double seconds) {
   return buf;
 }
 
+std::string separation_text(const SeparationStats& s, int clusters) {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "nearest-neighbour angle mean %.1f°, min %.1f°, max %.1f°, SD %.1f°", s.mean, s.min, s.max, s.sd);
+  std::string out = buf;
+  if (const auto opt = tammes_optimum_deg(clusters)) {
+    std::snprintf(buf, sizeof buf, " (optimum min %.0f° for %d points)", *opt, clusters);
+    out += buf;
+  }
+  return out;
+}
+
 bool stderr_is_tty() { return isatty(fileno(stderr)) != 0; }
 
 RunProgress::RunProgress(std::string label, int epochs, bool tty, bool quiet)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <stdexcept>
 
 namespace ssrl {
@@ -52,6 +53,15 @@ SeparationStats separation_stats(const std::vector<Vec3>& c) {
   for (double a : nearest) ss += (a - out.mean) * (a - out.mean);
   out.sd = std::sqrt(ss / static_cast<double>(k));
   return out;
+}
+
+std::optional<double> tammes_optimum_deg(int k) {
+  static const std::map<int, double> known = {
+      {2, 180.0},     {3, 120.0},     {4, 109.4712206}, {5, 90.0},      {6, 90.0},      {7, 77.8695421},
+      {8, 74.8584922}, {9, 70.5287794}, {10, 66.1468220}, {11, 63.4349488}, {12, 63.4349488}};
+  const auto it = known.find(k);
+  if (it == known.end()) return std::nullopt;
+  return it->second;
 }
 
 }  // namespace ssrl

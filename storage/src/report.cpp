@@ -258,15 +258,6 @@ std::string render(const Table& table, TableFormat format) {
   return render_text(table);
 }
 
-std::optional<double> tammes_optimum_deg(int k) {
-  static const std::map<int, double> known = {
-      {2, 180.0},     {3, 120.0},     {4, 109.4712206}, {5, 90.0},      {6, 90.0},      {7, 77.8695421},
-      {8, 74.8584922}, {9, 70.5287794}, {10, 66.1468220}, {11, 63.4349488}, {12, 63.4349488}};
-  const auto it = known.find(k);
-  if (it == known.end()) return std::nullopt;
-  return it->second;
-}
-
 Table separation_table(const std::vector<RunRow>& runs) {
   Table t;
   t.title = "Cluster-centre separation: nearest-neighbour angle between centres (degrees), final MI estimates";

@@ -3,11 +3,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include "augment.hpp"
-#include "image_data.hpp"
+#include "data/augment.hpp"
+#include "data/image_sets.hpp"
 #include "image_files.hpp"
-#include "nets.hpp"
-#include "probe.hpp"
+#include "models/encoders.hpp"
+#include "evaluation/probe.hpp"
 #include "ssrl/errors.hpp"
 #include "ssrl/trainer.hpp"
 

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "golden.hpp"
-#include "losses.hpp"
+#include "objectives/losses.hpp"
 
 namespace ssrl {
 namespace {

@@ -2,9 +2,9 @@
 // properties of SPEC §2 (stop-gradients, shared encoder, EMA) hold.
 #include <gtest/gtest.h>
 
-#include "data.hpp"
-#include "method.hpp"
-#include "task.hpp"
+#include "data/gaussian_mixture.hpp"
+#include "methods/method.hpp"
+#include "training/task.hpp"
 #include "ssrl/errors.hpp"
 #include "ssrl/trainer.hpp"
 
@@ -118,7 +118,7 @@ struct Fixture {
     data = make_gaussian_mixture(cfg, gen);  // the same draws the task makes, for the tests' own inputs
     task = make_gaussian_task(cfg, torch::kCPU, gen);
     MethodEnv env{cfg, torch::kCPU, gen, task->encoder_factory(), task->embed_dim(), task->steps_per_epoch()};
-    method = find_spec(find_method(name).base).make(env);
+    method = make_method(env);
     method->set_training(true);
   }
   std::unique_ptr<EpochData> epoch() { return task->epoch_data(1, nullptr); }
@@ -192,7 +192,7 @@ TEST(MomentumTarget, ByolTargetIsTheEmaOfTheOnlineParameters) {
   auto gen = at::detail::createCPUGenerator(9);
   auto task = make_gaussian_task(cfg, torch::kCPU, gen);
   MethodEnv env{cfg, torch::kCPU, gen, task->encoder_factory(), task->embed_dim(), task->steps_per_epoch()};
-  auto m = find_spec("byol").make(env);
+  auto m = make_method(env);
   auto* mm = dynamic_cast<MomentumMethod*>(m.get());
   ASSERT_NE(mm, nullptr);
   m->set_training(true);

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "golden.hpp"
-#include "metrics.hpp"
+#include "evaluation/metrics.hpp"
 #include "ssrl/records.hpp"
 
 namespace ssrl {
@@ -46,7 +46,7 @@ TEST(Separation, TriangularBipyramidIsTheNinetyDegreeOptimum) {
   EXPECT_NEAR(st.max, 90.0, 1e-9);
   EXPECT_NEAR(st.mean, 90.0, 1e-9);
   EXPECT_NEAR(st.sd, 0.0, 1e-9);
-  EXPECT_EQ(kOptimalMinSeparationDeg, 90.0);
+  EXPECT_DOUBLE_EQ(*tammes_optimum_deg(5), 90.0);
 }
 
 TEST(Separation, PentagonOnAGreatCircleAndMergedCentres) {

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "golden.hpp"
-#include "memory_probe.hpp"
-#include "mi.hpp"
+#include "bench/memory_probe.hpp"
+#include "objectives/mi.hpp"
 
 namespace ssrl {
 namespace {

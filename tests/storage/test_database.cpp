@@ -12,7 +12,6 @@
 
 #include "ssrl/errors.hpp"
 #include "ssrl/storage/database.hpp"
-#include "ssrl/storage/recorder.hpp"
 
 namespace ssrl::storage {
 namespace {
@@ -71,13 +70,12 @@ TEST_F(DbTest, RunRoundTripsWithNullsCentresAndFinals) {
     Database db(path());
     EXPECT_EQ(db.schema_version(), Database::latest_schema_version());
     id = db.create_run(sample_run());
-    RunRecorder rec(db, id);
-    rec.on_start({"cpu", {"f", "g"}, 3});
-    for (int e = 1; e <= 3; ++e) rec.on_epoch(sample_epoch(e));
+    db.mark_running(id, "cpu");
+    for (int e = 1; e <= 3; ++e) db.append_epoch(id, sample_epoch(e));
     RunOutcome out;
     out.status = RunStatus::Finished;
     out.finals = {{"f", {90, 80, 100, 5}, {}}, {"g", {70, 60, 75, 4}, {}}};
-    rec.on_finish(out);
+    db.finish_run(id, out);
   }
   Database db(path(), Database::Mode::ReadOnly);
   const auto d = db.load_run(std::to_string(id));

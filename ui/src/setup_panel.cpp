@@ -28,41 +28,10 @@ namespace {
 
 using json = nlohmann::json;
 
-// Which box each setting sits in, in display order.
-const std::vector<std::pair<QString, std::vector<std::string>>>& groups() {
-  static const std::vector<std::pair<QString, std::vector<std::string>>> g = {
-      {QStringLiteral("Ablations"), {"marginal", "predictor"}},
-      {QStringLiteral("Run"), {"name", "seed", "epochs", "batch_size", "device", "threads", "amp", "checkpoint_every"}},
-      {QStringLiteral("Optimiser (SGD)"), {"lr", "momentum", "weight_decay", "lr_schedule", "warmup_epochs"}},
-      {QStringLiteral("Method"),
-       {"temperature", "alternation", "loss", "ema_momentum", "ema_cosine", "bt_lambda", "vicreg_sim", "vicreg_var",
-        "vicreg_cov", "taylor_lambda", "predictor_hidden"}},
-      {QStringLiteral("Data and encoder"),
-       {"data_dir", "encoder", "image_size", "train_subset", "loader_threads", "clusters", "points_per_cluster",
-        "cluster_sigma", "view_noise", "hidden_dim", "proj_dim", "proj_layers", "proj_hidden"}},
-      {QStringLiteral("Augmentation"), {"crop_min_scale", "flip_p", "jitter_p", "grayscale_p", "solarize_p"}},
-      {QStringLiteral("Evaluation"), {"val_subset", "knn_bank", "probe_epochs", "probe_lr", "probe_subset"}},
-      {QStringLiteral("MI tracking"), {"mi_temperature", "mi_block"}},
-  };
-  return g;
-}
-
 QString json_text(const json& v) {
   if (v.is_boolean()) return v.get<bool>() ? QStringLiteral("on") : QStringLiteral("off");
   if (v.is_string()) return QString::fromStdString(v.get<std::string>());
   return QString::fromStdString(v.dump());
-}
-
-QString dataset_title(const std::string& d) {
-  static const std::map<std::string, const char*> titles = {
-      {"gaussian", "Gaussian mixture on the sphere (synthetic)"},
-      {"fashion-mnist", "Fashion-MNIST (28×28 grey, 10 classes)"},
-      {"cifar10", "CIFAR-10 (32×32 colour, 10 classes)"},
-      {"cifar100", "CIFAR-100 (32×32 colour, 100 classes)"},
-      {"tiny-imagenet", "Tiny-ImageNet (64×64 image folders, 200 classes)"},
-      {"imagenet100", "ImageNet-100 (image folders, 100 classes)"}};
-  const auto it = titles.find(d);
-  return QString::fromStdString(d) + (it == titles.end() ? QString() : QStringLiteral(" — %1").arg(QString::fromUtf8(it->second)));
 }
 
 const char* kBadStyle = "background-color: #ffd9d6;";
@@ -83,7 +52,9 @@ SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
   top->addRow(QStringLiteral("Paradigm"), paradigm_);
   dataset_ = new QComboBox;
   dataset_->setObjectName(QStringLiteral("dataset"));
-  for (const auto& d : dataset_names()) dataset_->addItem(dataset_title(d), QString::fromStdString(d));
+  for (const auto& d : datasets())
+    dataset_->addItem(QStringLiteral("%1 — %2").arg(QString::fromStdString(d.name), QString::fromUtf8(d.title.c_str())),
+                      QString::fromStdString(d.name));
   dataset_->setToolTip(QStringLiteral("The Gaussian-mixture experiment, or a real image data set read from a folder"));
   top->addRow(QStringLiteral("Data set"), dataset_);
   preset_ = new QComboBox;
@@ -226,17 +197,20 @@ void SetupPanel::rebuildFields() {
   const RunConfig defaults = ConfigBuilder(method_name, data).build_unchecked();
   const auto keys = relevant_keys(defaults);
   auto relevant = [&](const std::string& k) { return std::find(keys.begin(), keys.end(), k) != keys.end(); };
-  for (const auto& [title, members] : groups()) {
+  // One box per setting group, in the order of the groups; the data set is
+  // chosen above the boxes.
+  for (const SettingGroup group : kSettingGroups) {
     QGroupBox* box = nullptr;
     QFormLayout* form = nullptr;
-    for (const auto& key : members) {
-      if (!relevant(key)) continue;
+    for (const ConfigField& field : config_fields()) {
+      const std::string& key = field.key;
+      if (field.group != group || key == "dataset" || !relevant(key)) continue;
       if (box == nullptr) {
-        box = new QGroupBox(title);
+        box = new QGroupBox(QString::fromLatin1(group_title(group)));
         form = new QFormLayout(box);
         groups_->addWidget(box);
       }
-      const ConfigField* f = find_config_field(key);
+      const ConfigField* f = &field;
       const bool fixed = info.fixed.is_object() && info.fixed.contains(key);
       const auto typed = typed_.find(key);
       const QString value = typed != typed_.end() && !fixed ? typed->second : json_text(field_value(defaults, key));
@@ -269,7 +243,7 @@ void SetupPanel::rebuildFields() {
         auto* e = new QLineEdit(value);
         if (key == "name") e->setPlaceholderText(QStringLiteral("method-data-seed"));
         if (key == "data_dir") {
-          const std::string fallback = default_image_dir(data);
+          const std::string fallback = find_dataset(data).default_dir;
           e->setPlaceholderText(fallback.empty() ? QStringLiteral("folder with the data set's files (required)")
                                                  : QString::fromStdString(fallback));
         }

@@ -20,7 +20,7 @@
 #include "ssrl/viz/sphere_view.hpp"
 #include "ssrl/config.hpp"
 #include "ssrl/storage/database.hpp"
-#include "ssrl/storage/recorder.hpp"
+#include "ssrl/runner/runner.hpp"
 #include "ssrl/trainer.hpp"
 
 namespace ssrl::ui {
@@ -80,16 +80,9 @@ int run_gui_benchmark(int argc, char** argv, const std::string&, const GuiBenchO
       const auto t0 = std::chrono::steady_clock::now();
       std::thread t([&] {
         storage::Database db(db_path);
-        storage::NewRun row;
-        row.name = "bench-headless";
-        row.method = row.base_method = cfg.method;
-        row.paradigm = "-";
-        row.dataset = cfg.dataset;
-        row.config_json = to_json(cfg).dump();
-        row.epochs_planned = cfg.epochs;
-        row.program_version = SSRL_VERSION;
-        storage::RunRecorder recorder(db, db.create_run(row));
-        train(cfg, recorder);
+        RunConfig headless = cfg;
+        headless.name = "bench-headless";
+        runner::Runner(db).run(headless, "");
       });
       t.join();
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

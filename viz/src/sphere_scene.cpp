@@ -220,14 +220,15 @@ void fill(vtkRenderer* ren, const SpherePanel& panel, double font_scale, bool co
   const double fs = 12.0 * font_scale;
   ren->AddActor2D(text(panel.title, fs * 1.25, 0.5, 0.985, VTK_TEXT_CENTERED, true));
   if (panel.stats) {
-    char buf[200];
+    char buf[200], opt[80] = "";
+    if (const auto o = tammes_optimum_deg(clusters))
+      std::snprintf(opt, sizeof opt, compact ? "\n(optimum min %.0f\xC2\xB0)" : "\noptimum min %.0f\xC2\xB0 for %d points", *o,
+                    clusters);
     if (compact)
-      std::snprintf(buf, sizeof buf, "NN angle mean %.0f\xC2\xB0 min %.0f\xC2\xB0\n(optimum min %.0f\xC2\xB0)",
-                    panel.stats->mean, panel.stats->min, panel.optimum_deg);
+      std::snprintf(buf, sizeof buf, "NN angle mean %.0f\xC2\xB0 min %.0f\xC2\xB0%s", panel.stats->mean, panel.stats->min, opt);
     else
-      std::snprintf(buf, sizeof buf, "nearest-neighbour angle: mean %.1f\xC2\xB0  min %.1f\xC2\xB0  max %.1f\xC2\xB0  SD %.1f\xC2\xB0\n"
-                    "optimum min %.0f\xC2\xB0 (5 points: triangular bipyramid)",
-                    panel.stats->mean, panel.stats->min, panel.stats->max, panel.stats->sd, panel.optimum_deg);
+      std::snprintf(buf, sizeof buf, "nearest-neighbour angle: mean %.1f\xC2\xB0  min %.1f\xC2\xB0  max %.1f\xC2\xB0  SD %.1f\xC2\xB0%s",
+                    panel.stats->mean, panel.stats->min, panel.stats->max, panel.stats->sd, opt);
     auto t = text(buf, fs, 0.02, 0.085, VTK_TEXT_LEFT, false);
     ren->AddActor2D(t);
   }

@@ -9,80 +9,18 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
+
+#include "ssrl/datasets.hpp"
 
 namespace ssrl {
 
-struct RunConfig {
-  // What to run.
-  std::string method = "sdmi";  // as the user typed it; may name a variant
-  std::string dataset = "gaussian";
-  std::string name;
-  std::int64_t seed = 0;
-  std::string device = "auto";  // auto | cpu | cuda | cuda:N
-  int threads = 1;              // intra-op threads of this run
-
-  // Optimisation (SGD with momentum; cosine annealing per epoch).
-  int epochs = 100;
-  int batch_size = 500;  // 0 = full batch (one update per epoch)
-  double lr = 0.5;
-  double momentum = 0.9;
-  double weight_decay = 5e-4;
-  std::string lr_schedule = "cosine";  // cosine | constant
-  int warmup_epochs = 0;
-
-  // Objective and ablations (used by some methods only).
-  double temperature = 0.1;
-  bool marginal = true;
-  bool predictor = false;
-  std::string alternation = "epoch";  // SDMI: epoch | batch
-  std::string loss = "neg-cosine";    // SimSiam: neg-cosine | cos-dv
-  double ema_momentum = 0.996;
-  bool ema_cosine = true;
-  double bt_lambda = 5e-3;
-  double vicreg_sim = 25.0;
-  double vicreg_var = 25.0;
-  double vicreg_cov = 1.0;
-  double taylor_lambda = 0.5;
-  int predictor_hidden = 64;
-
-  // Network (Gaussian experiment: Linear(2,h) BN ReLU Linear(h,3) BN, L2).
-  int hidden_dim = 64;
-
-  // Gaussian-mixture data (SPEC §5).
-  int clusters = 5;
-  int points_per_cluster = 500;
-  double cluster_sigma = 0.05;
-  double view_noise = 0.1;
-
-  // MI tracking on the validation set (SPEC §4).
-  double mi_temperature = 1.0;
-  int mi_block = 256;
-
-  // Real image data (SPEC §6).
-  std::string data_dir;          // "" = the data set's default folder
-  std::string encoder = "auto";  // auto | mlp | small-cnn | resnet18 | resnet50
-  int proj_dim = 256;
-  int proj_layers = 3;
-  int proj_hidden = 2048;
-  int image_size = 0;       // image folders: side after resizing; 0 = the data set's default
-  int train_subset = 0;     // training images used; 0 = all
-  int val_subset = 2000;    // validation images for MI, collapse indicators and kNN
-  int knn_bank = 10000;     // training images in the kNN bank; 0 = no kNN monitor
-  int probe_epochs = 30;    // linear probe on frozen features at the end; 0 = none
-  double probe_lr = 0.1;
-  int probe_subset = 0;     // training images for the probe; 0 = all
-  int checkpoint_every = 10;  // epochs between checkpoints (and always at the end)
-  int loader_threads = 2;
-  double crop_min_scale = 0.08;
-  double flip_p = 0.5;
-  double jitter_p = 0.8;
-  double grayscale_p = 0.2;
-  double solarize_p = 0.2;  // second view of BYOL, MoCo-v3 and Barlow Twins only
-  bool amp = true;          // bfloat16 autocast on CUDA
-};
-
-enum class ValueKind { Integer, Number, Boolean, Text };
+// The GUI box a setting sits in; boxes appear in this order.
+enum class SettingGroup { Ablations, Run, Optimiser, Method, Data, Augmentation, Evaluation, MiTracking };
+inline constexpr SettingGroup kSettingGroups[] = {
+    SettingGroup::Ablations, SettingGroup::Run,          SettingGroup::Optimiser,  SettingGroup::Method,
+    SettingGroup::Data,      SettingGroup::Augmentation, SettingGroup::Evaluation, SettingGroup::MiTracking};
+const char* group_title(SettingGroup g);
 
 // Which runs a setting belongs to.
 enum class Scope {
@@ -92,12 +30,31 @@ enum class Scope {
   Method,    // only the methods that list it
 };
 
+// One run's settings. The members are declared in ssrl/settings.def, with
+// their types, defaults, ranges and help: read it for the list.
+struct RunConfig {
+  std::string method = "sdmi";  // as the user typed it; may name a variant
+#define SSRL_INT(key, type, def, ...) type key = def;
+#define SSRL_NUM(key, def, ...) double key = def;
+#define SSRL_BOOL(key, def, ...) bool key = def;
+#define SSRL_TEXT(key, def, ...) std::string key = def;
+#include "ssrl/settings.def"
+};
+
+enum class ValueKind { Integer, Number, Boolean, Text };
+
+// The declaration of one setting (ssrl/settings.def), as data.
 struct ConfigField {
   std::string key;
   ValueKind kind;
   Scope scope;
+  SettingGroup group;
+  bool flag;  // the CLI has --key-with-dashes
   std::string description;
-  std::vector<std::string> choices;  // accepted values of a Text field
+  std::vector<std::string> choices;  // accepted values of a Text field ("" = free text)
+  nlohmann::json default_value() const;
+  // "[1, 1000000]", "> 0 and <= 1e+06", "on|off", "cosine|constant", "text".
+  std::string range() const;
   bool common() const { return scope != Scope::Method; }
 };
 
@@ -149,8 +106,9 @@ struct ConfigSources {
   std::vector<std::pair<std::string, std::string>> settings;
 };
 // The validated config; ConfigError naming the field for anything wrong.
-// `check_machine` = false skips the checks that look at this machine (data
-// folders, a GPU), for plans made on one machine and run on another.
+// `check_machine` = false skips the checks that look at this machine's data
+// folders, for plans made on one machine and run on another. Whether the
+// device exists is the engine's to say (resolve_device in ssrl/trainer.hpp).
 RunConfig assemble_config(const ConfigSources& sources, bool check_machine = true);
 
 // Parse a JSON config file; DataError/ConfigError with the file name on failure.
@@ -160,13 +118,7 @@ nlohmann::json read_config_file(const std::string& path);
 std::string method_in_json(const nlohmann::json& object);
 std::string dataset_in_json(const nlohmann::json& object);
 
-// The data sets, and the defaults each brings (lr, batch size, encoder...).
-const std::vector<std::string>& dataset_names();
-nlohmann::json dataset_defaults(const std::string& dataset);
-bool is_image_data(const std::string& dataset);
-// Where a data set's files are looked for without --data-dir ("" = nowhere).
-std::string default_image_dir(const std::string& dataset);
-// The encoder a config's "auto" stands for.
+// The encoder a config's "auto" stands for (its data set's own).
 std::string resolved_encoder(const RunConfig& cfg);
 
 // Full checks of an assembled config (ranges, choices, method's own rules,
@@ -184,9 +136,6 @@ std::vector<std::string> used_keys(const RunConfig& cfg);
 nlohmann::json to_json(const RunConfig& cfg);
 // Rebuild a config from stored JSON (lenient about keys it does not know).
 RunConfig config_from_json(const nlohmann::json& object);
-
-// "full" for 0, else the number.
-std::string batch_label(int batch_size);
 
 }  // namespace ssrl
 

@@ -78,9 +78,10 @@ struct RunOutcome {
   std::string checkpoint;            // the last checkpoint written, if any
 };
 
-// The best possible minimum separation of five points on S^2 (triangular
-// bipyramid), the reference the separation table shows.
-constexpr double kOptimalMinSeparationDeg = 90.0;
+// The best achievable minimum angle (degrees) between k points on the unit
+// sphere in R^3 (the Tammes problem), known for k = 2..12; empty otherwise.
+// Five points: 90° (a triangular bipyramid), the reference of SPEC §5.
+std::optional<double> tammes_optimum_deg(int k);
 
 // For each centre, the angle (degrees) to its nearest other centre; then
 // mean, min, max and population SD of those angles.

@@ -1,10 +1,10 @@
 // Barlow Twins: cross-correlation of batch-standardised features.
-#include "../losses.hpp"
-#include "../method.hpp"
+#include "methods/method_file.hpp"
 
+#if SSRL_METHOD_DESCRIPTION
 namespace ssrl {
 
-MethodSpec barlow_twins_spec() {
+MethodInfo barlow_twins_info() {
   MethodInfo info;
   info.name = "barlow-twins";
   info.display = "Barlow Twins";
@@ -14,12 +14,22 @@ MethodSpec barlow_twins_spec() {
   info.encoders = {"f"};
   info.mi_branches = "f(view 1) vs f(view 2)";
   info.defaults = {{"bt_lambda", 5e-3}};
-  return {info, [](const MethodEnv& env) -> std::unique_ptr<Method> {
-            const double lambda = env.cfg.bt_lambda;
-            return std::make_unique<JointMethod>(env, [lambda](const torch::Tensor& z1, const torch::Tensor& z2) {
-              return losses::barlow_twins(z1, z2, lambda);
-            });
-          }};
+  return info;
 }
 
 }  // namespace ssrl
+#else
+#include "objectives/losses.hpp"
+#include "methods/method.hpp"
+
+namespace ssrl {
+
+std::unique_ptr<Method> make_barlow_twins(const MethodEnv& env) {
+  const double lambda = env.cfg.bt_lambda;
+  return std::make_unique<JointMethod>(env, [lambda](const torch::Tensor& z1, const torch::Tensor& z2) {
+    return losses::barlow_twins(z1, z2, lambda);
+  });
+}
+
+}  // namespace ssrl
+#endif

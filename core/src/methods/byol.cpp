@@ -1,10 +1,10 @@
 // BYOL: online encoder + predictor against an EMA target, 2 - 2 cos.
-#include "../losses.hpp"
-#include "../method.hpp"
+#include "methods/method_file.hpp"
 
+#if SSRL_METHOD_DESCRIPTION
 namespace ssrl {
 
-MethodSpec byol_spec() {
+MethodInfo byol_info() {
   MethodInfo info;
   info.name = "byol";
   info.display = "BYOL";
@@ -14,11 +14,21 @@ MethodSpec byol_spec() {
   info.encoders = {"f"};
   info.mi_branches = "online f(view 1) vs EMA target(view 2)";
   info.defaults = {{"predictor", true}, {"ema_momentum", 0.996}, {"ema_cosine", true}};
-  return {info, [](const MethodEnv& env) -> std::unique_ptr<Method> {
-            return std::make_unique<MomentumMethod>(env, [](const torch::Tensor& p, const torch::Tensor& z) {
-              return losses::byol(p, z);
-            });
-          }};
+  return info;
 }
 
 }  // namespace ssrl
+#else
+#include "objectives/losses.hpp"
+#include "methods/method.hpp"
+
+namespace ssrl {
+
+std::unique_ptr<Method> make_byol(const MethodEnv& env) {
+  return std::make_unique<MomentumMethod>(env, [](const torch::Tensor& p, const torch::Tensor& z) {
+    return losses::byol(p, z);
+  });
+}
+
+}  // namespace ssrl
+#endif

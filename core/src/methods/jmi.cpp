@@ -1,10 +1,10 @@
 // JMI prototype (SPEC §2): one encoder f, both views, one joint step.
-#include "../losses.hpp"
-#include "../method.hpp"
+#include "methods/method_file.hpp"
 
+#if SSRL_METHOD_DESCRIPTION
 namespace ssrl {
 
-MethodSpec jmi_spec() {
+MethodInfo jmi_info() {
   MethodInfo info;
   info.name = "jmi";
   info.display = "JMI prototype";
@@ -14,16 +14,26 @@ MethodSpec jmi_spec() {
   info.encoders = {"f"};
   info.mi_branches = "f(view 1) vs f(view 2)";
   info.defaults = {{"temperature", 0.1}, {"marginal", true}};
-  return {info, [](const MethodEnv& env) -> std::unique_ptr<Method> {
-            const double t = env.cfg.temperature;
-            const bool marginal = env.cfg.marginal;
-            // 0.5 [L(f(x1), f(x2)) + L(f(x2), f(x1))]: the two orders are transposed
-            // similarity matrices with the same diagonal and the same off-diagonal
-            // set, hence the same loss and gradient; it is computed once.
-            return std::make_unique<JointMethod>(env, [t, marginal](const torch::Tensor& z1, const torch::Tensor& z2) {
-              return losses::cos_dv(z1, z2, t, marginal);
-            });
-          }};
+  return info;
 }
 
 }  // namespace ssrl
+#else
+#include "objectives/losses.hpp"
+#include "methods/method.hpp"
+
+namespace ssrl {
+
+std::unique_ptr<Method> make_jmi(const MethodEnv& env) {
+  const double t = env.cfg.temperature;
+  const bool marginal = env.cfg.marginal;
+  // 0.5 [L(f(x1), f(x2)) + L(f(x2), f(x1))]: the two orders are transposed
+  // similarity matrices with the same diagonal and the same off-diagonal
+  // set, hence the same loss and gradient; it is computed once.
+  return std::make_unique<JointMethod>(env, [t, marginal](const torch::Tensor& z1, const torch::Tensor& z2) {
+    return losses::cos_dv(z1, z2, t, marginal);
+  });
+}
+
+}  // namespace ssrl
+#endif

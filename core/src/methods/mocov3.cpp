@@ -1,10 +1,10 @@
 // MoCo-v3: online + predictor vs momentum encoder, InfoNCE over the batch x 2t.
-#include "../losses.hpp"
-#include "../method.hpp"
+#include "methods/method_file.hpp"
 
+#if SSRL_METHOD_DESCRIPTION
 namespace ssrl {
 
-MethodSpec mocov3_spec() {
+MethodInfo mocov3_info() {
   MethodInfo info;
   info.name = "mocov3";
   info.display = "MoCo-v3";
@@ -14,12 +14,22 @@ MethodSpec mocov3_spec() {
   info.encoders = {"f"};
   info.mi_branches = "online f(view 1) vs momentum encoder(view 2)";
   info.defaults = {{"temperature", 0.1}, {"predictor", true}, {"ema_momentum", 0.996}, {"ema_cosine", true}};
-  return {info, [](const MethodEnv& env) -> std::unique_ptr<Method> {
-            const double t = env.cfg.temperature;
-            return std::make_unique<MomentumMethod>(env, [t](const torch::Tensor& q, const torch::Tensor& k) {
-              return losses::mocov3(q, k, t);
-            });
-          }};
+  return info;
 }
 
 }  // namespace ssrl
+#else
+#include "objectives/losses.hpp"
+#include "methods/method.hpp"
+
+namespace ssrl {
+
+std::unique_ptr<Method> make_mocov3(const MethodEnv& env) {
+  const double t = env.cfg.temperature;
+  return std::make_unique<MomentumMethod>(env, [t](const torch::Tensor& q, const torch::Tensor& k) {
+    return losses::mocov3(q, k, t);
+  });
+}
+
+}  // namespace ssrl
+#endif

@@ -1,7 +1,27 @@
 // SDMI prototype (SPEC §2): two encoders f and g, each with its own optimiser,
 // updated in alternation against a stop-gradient copy of the other's output.
-#include "../losses.hpp"
-#include "../method.hpp"
+#include "methods/method_file.hpp"
+
+#if SSRL_METHOD_DESCRIPTION
+namespace ssrl {
+
+MethodInfo sdmi_info() {
+  MethodInfo info;
+  info.name = "sdmi";
+  info.display = "SDMI prototype";
+  info.paradigm = Paradigm::SDMI;
+  info.summary = "two encoders f, g; E-phase steps f against sg g, M-phase steps g against sg f; cos-DV loss";
+  info.uses = {"temperature", "marginal", "predictor", "predictor_hidden", "alternation"};
+  info.encoders = {"f", "g"};
+  info.mi_branches = "f(view 1) vs g(view 2)";
+  info.defaults = {{"temperature", 0.1}, {"marginal", true}, {"predictor", false}, {"alternation", "epoch"}};
+  return info;
+}
+
+}  // namespace ssrl
+#else
+#include "objectives/losses.hpp"
+#include "methods/method.hpp"
 
 namespace ssrl {
 namespace {
@@ -98,17 +118,9 @@ class Sdmi : public MethodBase, public PhasedMethod {
 
 }  // namespace
 
-MethodSpec sdmi_spec() {
-  MethodInfo info;
-  info.name = "sdmi";
-  info.display = "SDMI prototype";
-  info.paradigm = Paradigm::SDMI;
-  info.summary = "two encoders f, g; E-phase steps f against sg g, M-phase steps g against sg f; cos-DV loss";
-  info.uses = {"temperature", "marginal", "predictor", "predictor_hidden", "alternation"};
-  info.encoders = {"f", "g"};
-  info.mi_branches = "f(view 1) vs g(view 2)";
-  info.defaults = {{"temperature", 0.1}, {"marginal", true}, {"predictor", false}, {"alternation", "epoch"}};
-  return {info, [](const MethodEnv& env) -> std::unique_ptr<Method> { return std::make_unique<Sdmi>(env); }};
+std::unique_ptr<Method> make_sdmi(const MethodEnv& env) {
+  return std::make_unique<Sdmi>(env);
 }
 
 }  // namespace ssrl
+#endif

@@ -1,10 +1,10 @@
 // SimCLR: NT-Xent over the 2N views of a batch.
-#include "../losses.hpp"
-#include "../method.hpp"
+#include "methods/method_file.hpp"
 
+#if SSRL_METHOD_DESCRIPTION
 namespace ssrl {
 
-MethodSpec simclr_spec() {
+MethodInfo simclr_info() {
   MethodInfo info;
   info.name = "simclr";
   info.display = "SimCLR";
@@ -14,12 +14,22 @@ MethodSpec simclr_spec() {
   info.encoders = {"f"};
   info.mi_branches = "f(view 1) vs f(view 2)";
   info.defaults = {{"temperature", 0.1}};
-  return {info, [](const MethodEnv& env) -> std::unique_ptr<Method> {
-            const double t = env.cfg.temperature;
-            return std::make_unique<JointMethod>(env, [t](const torch::Tensor& z1, const torch::Tensor& z2) {
-              return losses::nt_xent(z1, z2, t);
-            });
-          }};
+  return info;
 }
 
 }  // namespace ssrl
+#else
+#include "objectives/losses.hpp"
+#include "methods/method.hpp"
+
+namespace ssrl {
+
+std::unique_ptr<Method> make_simclr(const MethodEnv& env) {
+  const double t = env.cfg.temperature;
+  return std::make_unique<JointMethod>(env, [t](const torch::Tensor& z1, const torch::Tensor& z2) {
+    return losses::nt_xent(z1, z2, t);
+  });
+}
+
+}  // namespace ssrl
+#endif

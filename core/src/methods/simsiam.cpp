@@ -1,8 +1,29 @@
 // SimSiam: one encoder + predictor, negative cosine against the stop-gradient
 // of the other branch, symmetric. With loss=cos-dv and no predictor it is
 // the SimSiam-SDMI variant.
-#include "../losses.hpp"
-#include "../method.hpp"
+#include "methods/method_file.hpp"
+
+#if SSRL_METHOD_DESCRIPTION
+namespace ssrl {
+
+MethodInfo simsiam_info() {
+  MethodInfo info;
+  info.name = "simsiam";
+  info.display = "SimSiam";
+  info.paradigm = Paradigm::SDMI;
+  info.summary = "encoder + predictor; D(p1, sg z2)/2 + D(p2, sg z1)/2 with D = -cos";
+  info.uses = {"predictor", "predictor_hidden", "loss", "temperature", "marginal"};
+  info.encoders = {"f"};
+  info.mi_branches = "f(view 1) vs f at the end of the previous epoch (view 2); none in epoch 1";
+  info.defaults = {{"predictor", true}, {"loss", "neg-cosine"}, {"temperature", 0.1}, {"marginal", true}};
+  info.used_only_when = {{"temperature", {{"loss", "cos-dv"}}}, {"marginal", {{"loss", "cos-dv"}}}};
+  return info;
+}
+
+}  // namespace ssrl
+#else
+#include "objectives/losses.hpp"
+#include "methods/method.hpp"
 
 namespace ssrl {
 namespace {
@@ -72,18 +93,9 @@ class SimSiam : public MethodBase {
 
 }  // namespace
 
-MethodSpec simsiam_spec() {
-  MethodInfo info;
-  info.name = "simsiam";
-  info.display = "SimSiam";
-  info.paradigm = Paradigm::SDMI;
-  info.summary = "encoder + predictor; D(p1, sg z2)/2 + D(p2, sg z1)/2 with D = -cos";
-  info.uses = {"predictor", "predictor_hidden", "loss", "temperature", "marginal"};
-  info.encoders = {"f"};
-  info.mi_branches = "f(view 1) vs f at the end of the previous epoch (view 2); none in epoch 1";
-  info.defaults = {{"predictor", true}, {"loss", "neg-cosine"}, {"temperature", 0.1}, {"marginal", true}};
-  info.used_only_when = {{"temperature", {{"loss", "cos-dv"}}}, {"marginal", {{"loss", "cos-dv"}}}};
-  return {info, [](const MethodEnv& env) -> std::unique_ptr<Method> { return std::make_unique<SimSiam>(env); }};
+std::unique_ptr<Method> make_simsiam(const MethodEnv& env) {
+  return std::make_unique<SimSiam>(env);
 }
 
 }  // namespace ssrl
+#endif

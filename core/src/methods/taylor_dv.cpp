@@ -1,10 +1,10 @@
 // Taylor-DV: second-order cumulant surrogate of the DV marginal term (SPEC §1).
-#include "../losses.hpp"
-#include "../method.hpp"
+#include "methods/method_file.hpp"
 
+#if SSRL_METHOD_DESCRIPTION
 namespace ssrl {
 
-MethodSpec taylor_dv_spec() {
+MethodInfo taylor_dv_info() {
   MethodInfo info;
   info.name = "taylor-dv";
   info.display = "Taylor-DV";
@@ -17,13 +17,23 @@ MethodSpec taylor_dv_spec() {
   // the variance penalty dominates and the Gaussian centres end ~29 degrees
   // apart; at 0.5 they reach ~88 (5 seeds, mini-batch setting).
   info.defaults = {{"temperature", 0.5}, {"taylor_lambda", 0.5}};
-  return {info, [](const MethodEnv& env) -> std::unique_ptr<Method> {
-            const double t = env.cfg.temperature, lambda = env.cfg.taylor_lambda;
-            // Symmetric in the two views, so one order suffices.
-            return std::make_unique<JointMethod>(env, [t, lambda](const torch::Tensor& z1, const torch::Tensor& z2) {
-              return losses::taylor_dv(z1, z2, t, lambda);
-            });
-          }};
+  return info;
 }
 
 }  // namespace ssrl
+#else
+#include "objectives/losses.hpp"
+#include "methods/method.hpp"
+
+namespace ssrl {
+
+std::unique_ptr<Method> make_taylor_dv(const MethodEnv& env) {
+  const double t = env.cfg.temperature, lambda = env.cfg.taylor_lambda;
+  // Symmetric in the two views, so one order suffices.
+  return std::make_unique<JointMethod>(env, [t, lambda](const torch::Tensor& z1, const torch::Tensor& z2) {
+    return losses::taylor_dv(z1, z2, t, lambda);
+  });
+}
+
+}  // namespace ssrl
+#endif

@@ -1,10 +1,10 @@
 // VICReg: invariance + variance hinge + covariance penalty.
-#include "../losses.hpp"
-#include "../method.hpp"
+#include "methods/method_file.hpp"
 
+#if SSRL_METHOD_DESCRIPTION
 namespace ssrl {
 
-MethodSpec vicreg_spec() {
+MethodInfo vicreg_info() {
   MethodInfo info;
   info.name = "vicreg";
   info.display = "VICReg";
@@ -14,12 +14,22 @@ MethodSpec vicreg_spec() {
   info.encoders = {"f"};
   info.mi_branches = "f(view 1) vs f(view 2)";
   info.defaults = {{"vicreg_sim", 25.0}, {"vicreg_var", 25.0}, {"vicreg_cov", 1.0}};
-  return {info, [](const MethodEnv& env) -> std::unique_ptr<Method> {
-            const double s = env.cfg.vicreg_sim, v = env.cfg.vicreg_var, c = env.cfg.vicreg_cov;
-            return std::make_unique<JointMethod>(env, [s, v, c](const torch::Tensor& z1, const torch::Tensor& z2) {
-              return losses::vicreg(z1, z2, s, v, c);
-            });
-          }};
+  return info;
 }
 
 }  // namespace ssrl
+#else
+#include "objectives/losses.hpp"
+#include "methods/method.hpp"
+
+namespace ssrl {
+
+std::unique_ptr<Method> make_vicreg(const MethodEnv& env) {
+  const double s = env.cfg.vicreg_sim, v = env.cfg.vicreg_var, c = env.cfg.vicreg_cov;
+  return std::make_unique<JointMethod>(env, [s, v, c](const torch::Tensor& z1, const torch::Tensor& z2) {
+    return losses::vicreg(z1, z2, s, v, c);
+  });
+}
+
+}  // namespace ssrl
+#endif

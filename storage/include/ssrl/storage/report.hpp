@@ -60,10 +60,6 @@ Table sweep_best_table(const SweepRow& sweep, const std::vector<RunRow>& runs);
 // Wall time per method (mean over seeds), in seconds.
 Table timing_table(const std::vector<RunRow>& runs);
 
-// The best achievable minimum angle (degrees) between k points on the unit
-// sphere in R^3 (Tammes problem), for k = 2..12; empty otherwise.
-std::optional<double> tammes_optimum_deg(int k);
-
 // Max nearest-neighbour angle below which every centre sits on another one.
 inline constexpr double kCollapseAngleDeg = 10.0;
 

@@ -21,8 +21,7 @@ struct SpherePanel {
   std::string title;
   std::vector<SphereTrajectories> runs;   // runs[0] is the main one
   int upto_epoch = 0;                     // draw epochs 1..upto_epoch; 0 = all
-  std::optional<SeparationStats> stats;   // shown under the sphere with the optimum
-  double optimum_deg = kOptimalMinSeparationDeg;
+  std::optional<SeparationStats> stats;   // shown under the sphere with the optimum for its centre count
   bool legend = true;
 };
 

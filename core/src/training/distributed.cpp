@@ -1,0 +1,193 @@
+#include "training/distributed.hpp"
+
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+
+#include <chrono>
+#include <stdexcept>
+
+#include "ssrl/errors.hpp"
+
+namespace ssrl::dist {
+namespace {
+
+using torch::autograd::AutogradContext;
+using torch::autograd::tensor_list;
+
+struct Context {
+  int rank = 0, world = 1;
+  bool sync_bn = true;
+  c10::intrusive_ptr<c10d::ProcessGroup> pg;
+  const StopFlag* user_stop = nullptr;
+  StopFlag agreed;
+  std::int64_t global_rows = 0;  // of the batch data_parallel() is computing
+};
+
+Context* g_ctx = nullptr;  // one data-parallel run per process
+
+void all_reduce_inplace(torch::Tensor& t) {
+  std::vector<torch::Tensor> v{t};
+  g_ctx->pg->allreduce(v)->wait();
+}
+
+// Rows [offset, offset + count) of a global batch of n rows on rank r:
+// sizes differ by at most one, so every rank knows every rank's share.
+std::pair<std::int64_t, std::int64_t> rows_of(std::int64_t n, int r, int world) {
+  const std::int64_t base = n / world, extra = n % world;
+  const std::int64_t count = base + (r < extra ? 1 : 0);
+  const std::int64_t offset = r * base + std::min<std::int64_t>(r, extra);
+  return {offset, count};
+}
+
+struct GatherRows : torch::autograd::Function<GatherRows> {
+  static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& local, std::int64_t global_n) {
+    const int world = g_ctx->world;
+    const std::int64_t widest = rows_of(global_n, 0, world).second;
+    torch::Tensor padded = local.contiguous();
+    if (local.size(0) < widest) {
+      auto shape = local.sizes().vec();
+      shape[0] = widest - local.size(0);
+      padded = torch::cat({padded, torch::zeros(shape, local.options())});
+    }
+    std::vector<std::vector<torch::Tensor>> outs(1);
+    for (int r = 0; r < world; ++r) outs[0].push_back(torch::empty_like(padded));
+    std::vector<torch::Tensor> in{padded};
+    g_ctx->pg->allgather(outs, in)->wait();
+    std::vector<torch::Tensor> parts;
+    for (int r = 0; r < world; ++r) parts.push_back(outs[0][r].narrow(0, 0, rows_of(global_n, r, world).second));
+    const auto [offset, count] = rows_of(global_n, g_ctx->rank, world);
+    ctx->saved_data["offset"] = offset;
+    ctx->saved_data["count"] = count;
+    return torch::cat(parts);
+  }
+  static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
+    const auto offset = ctx->saved_data["offset"].toInt(), count = ctx->saved_data["count"].toInt();
+    return {grads[0].narrow(0, offset, count) * static_cast<double>(g_ctx->world), torch::Tensor()};
+  }
+};
+
+struct AllReduceSum : torch::autograd::Function<AllReduceSum> {
+  static torch::Tensor forward(AutogradContext*, const torch::Tensor& x) {
+    auto t = x.clone().contiguous();
+    all_reduce_inplace(t);
+    return t;
+  }
+  static tensor_list backward(AutogradContext*, tensor_list grads) {
+    auto g = grads[0].clone().contiguous();
+    all_reduce_inplace(g);
+    return {g};
+  }
+};
+
+template <class BN>
+torch::Tensor sync_norm(BN& bn, const torch::Tensor& x) {
+  if (g_ctx == nullptr || !g_ctx->sync_bn || !bn->is_training() || g_ctx->global_rows == 0) return bn(x);
+  const auto& o = bn->options;
+  const std::int64_t channels = x.size(1);
+  std::vector<std::int64_t> dims = {0}, shape(static_cast<std::size_t>(x.dim()), 1);
+  for (std::int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
+  shape[1] = channels;
+  // Every rank knows the global count; sums and sums of squares travel in
+  // one message, in double precision so that E[x^2] - E[x]^2 keeps the
+  // one-process statistics to float rounding.
+  const double count = static_cast<double>(g_ctx->global_rows) * static_cast<double>(x.numel() / (x.size(0) * channels));
+  const auto xd = x.to(torch::kDouble);
+  const auto sums = AllReduceSum::apply(torch::cat({xd.sum(dims), (xd * xd).sum(dims)}));
+  const auto mean_d = sums.narrow(0, 0, channels) / count;
+  const auto var_d = (sums.narrow(0, channels, channels) / count - mean_d * mean_d).clamp_min(0);
+  const auto mean = mean_d.to(x.scalar_type()), var = var_d.to(x.scalar_type());
+  const auto centred = x - mean.view(shape);
+  auto y = centred * torch::rsqrt(var + o.eps()).view(shape);
+  if (o.affine()) y = y * bn->weight.view(shape) + bn->bias.view(shape);
+  if (o.track_running_stats()) {
+    torch::NoGradGuard no_grad;
+    const double m = o.momentum().value_or(0.1);
+    bn->running_mean.mul_(1 - m).add_(mean.detach(), m);
+    bn->running_var.mul_(1 - m).add_(var.detach() * (count / std::max(1.0, count - 1)), m);
+    bn->num_batches_tracked.add_(1);
+  }
+  return y;
+}
+
+}  // namespace
+
+bool active() { return g_ctx != nullptr; }
+int rank() { return g_ctx != nullptr ? g_ctx->rank : 0; }
+int world() { return g_ctx != nullptr ? g_ctx->world : 1; }
+
+Scope::Scope(const DataParallel& config, const StopFlag* user_stop) {
+  if (g_ctx != nullptr) throw std::logic_error("one data-parallel run per process");
+  if (config.world < 2) throw std::logic_error("dist::Scope needs two or more processes");
+  if (config.rank < 0 || config.rank >= config.world)
+    throw ConfigError("rank", "rank " + std::to_string(config.rank) + " is outside 0.." + std::to_string(config.world - 1));
+  if (config.master_port <= 0 || config.master_port > 65535)
+    throw ConfigError("master_port", "data-parallel runs need a port for the rendezvous (got " + std::to_string(config.master_port) + ")");
+  auto ctx = std::make_unique<Context>();
+  ctx->rank = config.rank;
+  ctx->world = config.world;
+  ctx->sync_bn = config.sync_bn;
+  ctx->user_stop = user_stop;
+  try {
+    c10d::TCPStoreOptions so;
+    so.port = static_cast<std::uint16_t>(config.master_port);
+    so.isServer = config.rank == 0;
+    so.numWorkers = static_cast<std::size_t>(config.world);
+    so.waitWorkers = true;
+    so.timeout = std::chrono::seconds(config.timeout_seconds);
+    auto store = c10::make_intrusive<c10d::TCPStore>(config.master_addr, so);
+    auto options = c10d::ProcessGroupGloo::Options::create(std::chrono::seconds(config.timeout_seconds));
+    const bool loopback = config.master_addr == "127.0.0.1" || config.master_addr == "localhost";
+    options->devices.push_back(loopback ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+                                        : c10d::ProcessGroupGloo::createDefaultDevice());
+    ctx->pg = c10::make_intrusive<c10d::ProcessGroupGloo>(store, config.rank, config.world, options);
+  } catch (const std::exception& e) {
+    throw Error("data-parallel rendezvous at " + config.master_addr + ":" + std::to_string(config.master_port) + " (rank " +
+                std::to_string(config.rank) + " of " + std::to_string(config.world) + ") failed: " + e.what());
+  }
+  g_ctx = ctx.release();
+}
+
+Scope::~Scope() {
+  delete g_ctx;
+  g_ctx = nullptr;
+}
+
+const StopFlag* Scope::agreed() const { return &g_ctx->agreed; }
+
+torch::Tensor data_parallel(const torch::nn::Module& module, const torch::Tensor& x,
+                            const std::function<torch::Tensor(const torch::Tensor&)>& fn) {
+  if (g_ctx == nullptr || !module.is_training()) return fn(x);
+  const auto [offset, count] = rows_of(x.size(0), g_ctx->rank, g_ctx->world);
+  g_ctx->global_rows = x.size(0);
+  auto rows = fn(x.narrow(0, offset, count));
+  g_ctx->global_rows = 0;
+  return GatherRows::apply(rows, x.size(0));
+}
+
+torch::Tensor norm(torch::nn::BatchNorm1d& bn, const torch::Tensor& x) { return sync_norm(bn, x); }
+torch::Tensor norm(torch::nn::BatchNorm2d& bn, const torch::Tensor& x) { return sync_norm(bn, x); }
+
+void average_gradients(torch::optim::Optimizer& opt) {
+  if (g_ctx == nullptr) return;
+  std::vector<torch::Tensor> grads;
+  for (auto& group : opt.param_groups())
+    for (auto& p : group.params())
+      if (p.grad().defined()) grads.push_back(p.grad());
+  // One message: the gradients and, last, whether any rank wants to stop.
+  const bool stop = g_ctx->user_stop != nullptr && g_ctx->user_stop->requested.load();
+  std::vector<torch::Tensor> flat;
+  for (const auto& g : grads) flat.push_back(g.reshape(-1));
+  auto device_opts = grads.empty() ? torch::TensorOptions() : grads[0].options();
+  flat.push_back(torch::full({1}, stop ? 1.0 : 0.0, device_opts));
+  auto buffer = torch::cat(flat);
+  all_reduce_inplace(buffer);
+  buffer.div_(g_ctx->world);
+  std::int64_t at = 0;
+  for (auto& g : grads) {
+    g.copy_(buffer.narrow(0, at, g.numel()).view_as(g));
+    at += g.numel();
+  }
+  if (buffer[at].item<double>() > 0) g_ctx->agreed.requested.store(true);
+}
+
+}  // namespace ssrl::dist

@@ -1,0 +1,212 @@
+// Real image data sets (SPEC §6) as a task: two augmented views per batch,
+// MI and collapse indicators on a fixed validation subset, a kNN monitor,
+// and a linear probe on frozen features at the end.
+#include <future>
+
+#include "data/augment.hpp"
+#include "data/image_sets.hpp"
+#include "evaluation/metrics.hpp"
+#include "objectives/mi.hpp"
+#include "evaluation/probe.hpp"
+#include "ssrl/errors.hpp"
+#include "training/task.hpp"
+
+namespace ssrl {
+
+namespace {
+
+constexpr std::int64_t kEvalChunk = 256;
+
+// The encoder's output (or features) for many images, a chunk at a time.
+torch::Tensor chunked(const std::function<torch::Tensor(const torch::Tensor&)>& fn, const torch::Tensor& x) {
+  std::vector<torch::Tensor> parts;
+  for (std::int64_t i = 0; i < x.size(0); i += kEvalChunk) parts.push_back(fn(x.narrow(0, i, std::min(kEvalChunk, x.size(0) - i))));
+  return torch::cat(parts);
+}
+
+// Raw images of a set at given indices, normalised, on the device, in chunks.
+template <class Fn>
+torch::Tensor over_images(ImageSet& set, const torch::Tensor& indices, const std::vector<float>& mean,
+                          const std::vector<float>& std, torch::Device device, Fn fn) {
+  std::vector<torch::Tensor> parts;
+  for (std::int64_t i = 0; i < indices.size(0); i += kEvalChunk) {
+    const auto idx = indices.narrow(0, i, std::min(kEvalChunk, indices.size(0) - i));
+    parts.push_back(fn(normalise(set.images(idx).to(device), mean, std)).cpu());
+  }
+  return torch::cat(parts);
+}
+
+class ImageEpochData : public EpochData {
+ public:
+  ImageEpochData(std::shared_ptr<ImageSet> set, torch::Tensor indices, int batch, at::Generator& gen,
+                 AugmentOptions view1, AugmentOptions view2, torch::Device device, const StopFlag* stop)
+      : set_(std::move(set)), indices_(std::move(indices)), batch_(batch), gen_(gen), v1_(std::move(view1)),
+        v2_(std::move(view2)), device_(device), stop_(stop) {}
+
+  ~ImageEpochData() override {
+    if (next_.valid()) next_.wait();
+  }
+
+  int begin_pass() override {
+    if (next_.valid()) next_.wait();
+    order_ = indices_.index_select(0, torch::randperm(indices_.size(0), gen_, torch::kLong));
+    const int n = static_cast<int>(order_.size(0) / batch_);
+    if (n > 0) prefetch(0);
+    return n;
+  }
+
+  // Decoding runs one batch ahead on another thread; the augmentation runs
+  // here, as batched tensor ops, so its random draws stay in order.
+  ViewPair batch(int i) override {
+    torch::Tensor raw = next_index_ == i && next_.valid() ? next_.get() : load(i);
+    if (static_cast<std::int64_t>(i + 1) * batch_ + batch_ <= order_.size(0)) prefetch(i + 1);
+    raw = raw.to(device_);
+    auto a = augment(raw, v1_, gen_);
+    auto b = augment(raw, v2_, gen_);
+    return {a, b};
+  }
+
+  bool interrupted() const override { return stop_ != nullptr && stop_->requested.load(); }
+
+ private:
+  torch::Tensor load(int i) { return set_->images(order_.narrow(0, static_cast<std::int64_t>(i) * batch_, batch_)); }
+  void prefetch(int i) {
+    next_index_ = i;
+    next_ = std::async(std::launch::async, [this, i] { return load(i); });
+  }
+
+  std::shared_ptr<ImageSet> set_;
+  torch::Tensor indices_, order_;
+  int batch_;
+  at::Generator& gen_;
+  AugmentOptions v1_, v2_;
+  torch::Device device_;
+  const StopFlag* stop_;
+  std::future<torch::Tensor> next_;
+  int next_index_ = -1;
+};
+
+class ImageTask : public Task {
+ public:
+  ImageTask(const RunConfig& cfg, torch::Device device, at::Generator& gen) : cfg_(cfg), device_(device), gen_(gen) {
+    const DatasetInfo& info = find_dataset(cfg.dataset);
+    split_ = load_dataset(info, cfg.data_dir.empty() ? info.default_dir : cfg.data_dir, cfg.image_size, cfg.loader_threads);
+    auto& train = *split_.train;
+    auto& test = *split_.test;
+    if (cfg.batch_size > train.size())
+      throw ConfigError("batch_size", "is larger than the training set (" + std::to_string(train.size()) + " images)");
+    // Fixed subsets, drawn once from the run's seed.
+    train_idx_ = subset(train.size(), cfg.train_subset);
+    if (cfg.batch_size > train_idx_.size(0))
+      throw ConfigError("batch_size", "is larger than train_subset (" + std::to_string(train_idx_.size(0)) + " images)");
+    val_idx_ = subset(test.size(), cfg.val_subset);
+    bank_idx_ = cfg.knn_bank > 0 ? train_idx_.narrow(0, 0, std::min<std::int64_t>(cfg.knn_bank, train_idx_.size(0))) : torch::Tensor();
+    probe_idx_ = subset(train.size(), cfg.probe_subset);
+
+    aug1_.out_size = static_cast<int>(train.height());
+    aug1_.crop_min_scale = cfg.crop_min_scale;
+    aug1_.flip_p = cfg.flip_p;
+    aug1_.jitter_p = cfg.jitter_p;
+    aug1_.grayscale_p = cfg.grayscale_p;
+    aug1_.mean = split_.mean;
+    aug1_.std = split_.std;
+    aug2_ = aug1_;
+    // Solarisation on the second view of the asymmetric methods (SPEC §8).
+    const std::string base = find_method(cfg.method).base;
+    if (base == "byol" || base == "mocov3" || base == "barlow-twins") aug2_.solarize_p = cfg.solarize_p;
+
+    // The validation subset: clean images and one fixed pair of views.
+    const auto raw = test.images(val_idx_).to(device_);
+    val_y_ = test.labels().index_select(0, val_idx_);
+    val_clean_ = normalise(raw, split_.mean, split_.std);
+    val_v1_ = augment(raw, aug1_, gen_);
+    val_v2_ = augment(raw, aug2_, gen_);
+
+    enc_opt_.backbone = resolved_encoder(cfg);
+    enc_opt_.in_channels = train.channels();
+    enc_opt_.proj_dim = cfg.proj_dim;
+    enc_opt_.proj_hidden = cfg.proj_hidden;
+    enc_opt_.proj_layers = cfg.proj_layers;
+  }
+
+  std::function<EncoderPtr()> encoder_factory() const override {
+    const ImageEncoderOptions o = enc_opt_;
+    return [o] { return make_image_encoder(o); };
+  }
+  std::int64_t embed_dim() const override { return cfg_.proj_dim; }
+  int steps_per_epoch() const override { return static_cast<int>(train_idx_.size(0) / cfg_.batch_size); }
+
+  std::unique_ptr<EpochData> epoch_data(int, const StopFlag* stop) override {
+    return std::make_unique<ImageEpochData>(split_.train, train_idx_, cfg_.batch_size, gen_, aug1_, aug2_, device_, stop);
+  }
+
+  void evaluate(Method& method, EpochRecord& r) override {
+    torch::NoGradGuard no_grad;
+    const auto [za, zb] = method.mi_branches(val_v1_, val_v2_);
+    if (zb.defined()) {
+      const MiValues mi = mi_estimates(za, zb, cfg_.mi_temperature, cfg_.mi_block);
+      r.mi.cos_dv = mi.cos_dv;
+      r.mi.infonce = mi.infonce;
+      r.mi.jsd = mi.jsd;
+    }
+    const std::string f = method.encoder_names().front();
+    const auto emb = chunked([&](const torch::Tensor& x) { return method.embed(f, x); }, val_clean_);
+    r.embedding_std = embedding_std(emb);
+    r.effective_rank = effective_rank(emb);
+    if (bank_idx_.defined()) {
+      auto feats = [&](const torch::Tensor& x) { return method.features(f, x); };
+      const auto bank = over_images(*split_.train, bank_idx_, split_.mean, split_.std, device_, feats);
+      const auto bank_y = split_.train->labels().index_select(0, bank_idx_);
+      const auto queries = chunked(feats, val_clean_).cpu();
+      const int classes = split_.train->classes();
+      r.knn_top1_k20 = knn_top1(bank, bank_y, queries, val_y_, classes, 20);
+      r.knn_top1_k200 = knn_top1(bank, bank_y, queries, val_y_, classes, 200);
+    }
+  }
+
+  void finish(Method& method, const std::vector<EncoderCentres>&, RunOutcome& out) override {
+    if (cfg_.probe_epochs <= 0) return;
+    torch::NoGradGuard no_grad;
+    method.set_training(false);
+    auto& test = *split_.test;
+    const auto test_idx = torch::arange(test.size(), torch::kLong);
+    for (const auto& enc : method.encoder_names()) {
+      auto feats = [&](const torch::Tensor& x) { return method.features(enc, x); };
+      const auto train_x = over_images(*split_.train, probe_idx_, split_.mean, split_.std, device_, feats);
+      const auto test_x = over_images(test, test_idx, split_.mean, split_.std, device_, feats);
+      const auto train_y = split_.train->labels().index_select(0, probe_idx_);
+      ProbeOptions po;
+      po.epochs = cfg_.probe_epochs;
+      po.lr = cfg_.probe_lr;
+      double top1 = 0;
+      {
+        torch::AutoGradMode grad(true);
+        top1 = linear_probe(train_x, train_y, test_x, test.labels(), split_.train->classes(), po, gen_);
+      }
+      out.probes.push_back({enc, top1, cfg_.probe_epochs, train_x.size(0), test_x.size(0)});
+    }
+  }
+
+ private:
+  torch::Tensor subset(std::int64_t n, std::int64_t k) {
+    auto perm = torch::randperm(n, gen_, torch::kLong);
+    return k > 0 && k < n ? std::get<0>(perm.narrow(0, 0, k).sort()) : torch::arange(n, torch::kLong);
+  }
+
+  RunConfig cfg_;
+  torch::Device device_;
+  at::Generator& gen_;
+  DataSplit split_;
+  torch::Tensor train_idx_, val_idx_, bank_idx_, probe_idx_;
+  torch::Tensor val_clean_, val_v1_, val_v2_, val_y_;
+  AugmentOptions aug1_, aug2_;
+  ImageEncoderOptions enc_opt_;
+};
+
+}  // namespace
+
+std::unique_ptr<Task> make_image_task(const RunConfig& cfg, torch::Device device, at::Generator& gen) {
+  return std::make_unique<ImageTask>(cfg, device, gen);
+}
+
+}  // namespace ssrl
