@@ -93,24 +93,36 @@ TEST_F(SweepCli, BadSweepFilesAreUsageErrorsAndStoreNothing) {
 // Interrupted part-way, then run again: every run finishes, and none that
 // had finished is trained a second time.
 TEST_F(SweepCli, InterruptedSweepContinuesWithExactlyTheUnfinishedRuns) {
-  const auto file = write_sweep(400);
+  const int epochs = 100;
+  const auto file = write_sweep(epochs);
   const pid_t pid = start({"sweep", "run", file});
-  const auto count_finished = [](const std::vector<ssrl::storage::RunRow>& rows) {
-    return static_cast<int>(std::count_if(rows.begin(), rows.end(), [](const auto& r) { return r.status == "finished"; }));
-  };
-  const int finished = count_finished(poll_runs([&](const auto& rows) { return count_finished(rows) >= 2; }, 60000));
-  ASSERT_GE(finished, 2);
-  const int status = interrupt(pid);
-  ASSERT_TRUE(WIFEXITED(status));
-  if (WEXITSTATUS(status) == 0) GTEST_SKIP() << "the sweep finished before the interrupt arrived";
+  // Two runs finished and the third part-way (an epoch stored, at most half
+  // of them): the interrupt lands inside a run, never between two or after
+  // the last.
+  const auto [at_signal, status] = interrupt_when(pid, [](const Runs& rows) {
+    int finished = 0;
+    bool inside = false;
+    for (const auto& r : rows) {
+      finished += r.status == "finished";
+      inside = inside || (r.status == "running" && r.epochs_done >= 1 && r.epochs_done <= r.epochs_planned / 2);
+    }
+    return finished >= 2 && inside;
+  }, 120000);
+  ASSERT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(WEXITSTATUS(status), 130);
   std::map<std::int64_t, std::string> first_start;
   int interrupted = 0;
+  std::map<std::int64_t, std::string> status_of;
   for (const auto& r : runs()) {
     if (r.status == "finished") first_start[r.id] = r.started_at;
     if (r.status == "interrupted") ++interrupted;
+    status_of[r.id] = r.status;
   }
   EXPECT_EQ(interrupted, 1);
+  for (const auto& r : at_signal)  // the run the signal found part-way is the one interrupted
+    if (r.status == "running") {
+      EXPECT_EQ(status_of[r.id], "interrupted") << r.name;
+    }
   auto st = run({"sweep", "status", "small", "--format", "json"});
   ASSERT_EQ(st.code, 0) << st.err;
   EXPECT_EQ(json::parse(st.out)["interrupted"], 1);
@@ -121,7 +133,7 @@ TEST_F(SweepCli, InterruptedSweepContinuesWithExactlyTheUnfinishedRuns) {
   ASSERT_EQ(all.size(), 8u);
   for (const auto& r : all) {
     EXPECT_EQ(r.status, "finished") << r.name;
-    EXPECT_EQ(r.epochs_done, 400) << r.name;
+    EXPECT_EQ(r.epochs_done, epochs) << r.name;
     if (first_start.count(r.id)) {
       EXPECT_EQ(r.started_at, first_start[r.id]) << r.name << " ran twice";
     }

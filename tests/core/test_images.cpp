@@ -10,23 +10,14 @@
 #include "evaluation/probe.hpp"
 #include "ssrl/errors.hpp"
 #include "ssrl/trainer.hpp"
+#include "support/temp_dir.hpp"
 
 namespace ssrl {
 namespace {
 
 using namespace ssrl::test;
 
-class Files : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("ssrl-img-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
-};
+class Files : public wb_test::TempDirTest {};
 
 template <class Fn>
 std::string data_error(Fn&& fn) {

@@ -8,27 +8,26 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
+#include <set>
 #include <thread>
 
+#include "database_impl.hpp"
+#include "sqlite.hpp"
 #include "ssrl/errors.hpp"
 #include "ssrl/storage/database.hpp"
+#include "support/temp_dir.hpp"
 
 namespace ssrl::storage {
 namespace {
 
 namespace fs = std::filesystem;
 
-class DbTest : public ::testing::Test {
+class DbTest : public wb_test::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("ssrl-db-test-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name = "w.db") const { return (dir_ / name).string(); }
-  fs::path dir_;
+  // The test's database, or another file beside it.
+  std::string path(const std::string& name = "w.db") const { return TempDirTest::path(name); }
 };
 
 NewRun sample_run(const std::string& name = "r") {
@@ -361,6 +360,149 @@ TEST_F(DbTest, VersionOneDatabaseIsMigratedWithItsData) {
   EXPECT_EQ(runs[0].epochs_done, 1);
   db.append_log(runs[0].id, "info", "after the migration");
   EXPECT_EQ(db.load_log(runs[0].id).size(), 1u);
+}
+
+// Storage internals: reading results by column name, and the list of the
+// tables that hold a run's rows.
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const StorageError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST_F(DbTest, ResultsAreReadByColumnNameAndAMisspeltNameIsAClearError) {
+  Database db(path());
+  db.create_run(sample_run("a"));
+  Statement st(db.handle(), "SELECT id, name, seed, 2.5 AS ratio, NULL AS absent, 1 AS twice, 2 AS twice FROM runs");
+  EXPECT_NE(error_of([&] { st.row().text("name"); }).find("no current row"), std::string::npos);
+  ASSERT_TRUE(st.step());
+  const Row row = st.row();
+  EXPECT_EQ(row.integer("id"), 1);
+  EXPECT_EQ(row.text("name"), "a");
+  EXPECT_EQ(row.integer("seed"), 4);
+  EXPECT_DOUBLE_EQ(row.real("ratio"), 2.5);
+  EXPECT_EQ(row.real_or_null("ratio"), 2.5);
+  EXPECT_FALSE(row.real_or_null("absent").has_value());
+  EXPECT_FALSE(row.integer_or_null("absent").has_value());
+  EXPECT_EQ(row.integer_or_null("seed"), 4);
+  EXPECT_TRUE(row.is_null("absent"));
+  EXPECT_FALSE(row.is_null("name"));
+  // A typo names the column, the query and the file, and is not read as something else.
+  const std::string typo = error_of([&] { row.integer("sed"); });
+  EXPECT_NE(typo.find("programming error"), std::string::npos) << typo;
+  EXPECT_NE(typo.find("'sed'"), std::string::npos) << typo;
+  EXPECT_NE(typo.find("SELECT id, name"), std::string::npos) << typo;
+  EXPECT_NE(typo.find(path()), std::string::npos) << typo;
+  EXPECT_NE(error_of([&] { row.text("Name"); }).find("'Name'"), std::string::npos);
+  EXPECT_NE(error_of([&] { row.integer("twice"); }).find("more than one"), std::string::npos);
+  EXPECT_FALSE(st.step());
+  EXPECT_NE(error_of([&] { st.row().text("name"); }).find("no current row"), std::string::npos);
+  EXPECT_EQ(query_integer(db.handle(), "SELECT COUNT(*) AS n FROM runs", "n"), 1);
+  EXPECT_EQ(query_integer(db.handle(), "SELECT id FROM runs WHERE id = 7", "id", -1), -1);
+  EXPECT_NE(error_of([&] { query_integer(db.handle(), "SELECT COUNT(*) FROM runs", "n"); }).find("'n'"), std::string::npos);
+}
+
+// Every table with a run id is in kRunTables (so deleting, merging and
+// resuming a run reach it), parents listed before the tables that reference them.
+TEST_F(DbTest, TheRunTableListHoldsEveryTableWithARunsRows) {
+  Database db(path());
+  std::set<std::string> with_run_id;
+  Statement st(db.handle(),
+               "SELECT m.name AS tbl FROM sqlite_schema m JOIN pragma_table_info(m.name) c "
+               "WHERE m.type = 'table' AND m.name <> 'runs' AND c.name = 'run_id'");
+  while (st.step()) with_run_id.insert(st.row().text("tbl"));
+  std::set<std::string> listed;
+  for (const auto& t : kRunTables) {
+    listed.insert(t.name);
+    std::set<std::string> columns;
+    Statement cols(db.handle(), "SELECT name FROM pragma_table_info(?)");
+    cols.bind(1, std::string(t.name));
+    while (cols.step()) columns.insert(cols.row().text("name"));
+    EXPECT_TRUE(columns.count(t.run_column)) << t.name;
+    if (t.on_resume == OnResume::DropLaterEpochs) {
+      ASSERT_NE(t.epoch_column, nullptr) << t.name;
+      EXPECT_TRUE(columns.count(t.epoch_column)) << t.name;
+    }
+    Statement fk(db.handle(), "SELECT \"table\" AS parent FROM pragma_foreign_key_list(?)");
+    fk.bind(1, std::string(t.name));
+    while (fk.step()) {
+      const std::string parent = fk.row().text("parent");
+      if (parent != "runs") {
+        EXPECT_TRUE(listed.count(parent)) << t.name << " is listed before its parent " << parent;
+      }
+    }
+  }
+  EXPECT_EQ(listed, with_run_id);
+}
+
+// A finished run with rows in every per-run table: two epochs with centres,
+// a final, a probe, its log.
+std::int64_t full_run(Database& db) {
+  const auto id = db.create_run(sample_run());
+  db.mark_running(id, "cpu");
+  db.append_epoch(id, sample_epoch(1));
+  db.append_epoch(id, sample_epoch(2));
+  RunOutcome out;
+  out.epochs_done = 2;
+  out.finals = {{"f", {90, 80, 100, 5}, {}}};
+  out.probes = {{"f", 0.5, 2, 100, 50}};
+  db.finish_run(id, out);
+  return id;
+}
+
+// Rows of run `id` in table `t` (with `where`, a condition on them).
+std::int64_t rows_of(const Database& db, const RunTable& t, std::int64_t id, const std::string& where = "1") {
+  Statement st(db.handle(),
+               std::string("SELECT COUNT(*) AS n FROM ") + t.name + " WHERE " + t.run_column + " = ? AND " + where);
+  st.bind(1, id);
+  st.step();
+  return st.row().integer("n");
+}
+
+// Deleting a run empties every per-run table of it and leaves the other run whole.
+TEST_F(DbTest, DeletingARunRemovesItsRowsFromEveryRunTable) {
+  Database db(path());
+  const std::int64_t ids[2] = {full_run(db), full_run(db)};
+  for (const auto& t : kRunTables) ASSERT_GT(rows_of(db, t, ids[0]), 0) << t.name;
+  db.delete_run(ids[0]);
+  for (const auto& t : kRunTables) {
+    EXPECT_EQ(rows_of(db, t, ids[0]), 0) << t.name;
+    EXPECT_GT(rows_of(db, t, ids[1]), 0) << t.name;
+  }
+  EXPECT_EQ(db.list_runs().size(), 1u);
+}
+
+// Resuming from epoch 1 drops what came later in every per-epoch table and
+// the results of the end, and keeps the log (with a line more).
+TEST_F(DbTest, PreparingAResumeTrimsEveryRunTableAsItsEntrySays) {
+  Database db(path());
+  const auto id = full_run(db);
+  std::map<std::string, std::int64_t> before;
+  for (const auto& t : kRunTables) before[t.name] = rows_of(db, t, id);
+  db.prepare_resume(id, 1);
+  for (const auto& t : kRunTables) {
+    switch (t.on_resume) {
+      case OnResume::Keep:
+        EXPECT_GE(rows_of(db, t, id), before[t.name]) << t.name;
+        break;
+      case OnResume::DropAll:
+        EXPECT_EQ(rows_of(db, t, id), 0) << t.name;
+        break;
+      case OnResume::DropLaterEpochs:
+        EXPECT_EQ(rows_of(db, t, id, std::string(t.epoch_column) + " > 1"), 0) << t.name;
+        EXPECT_GT(rows_of(db, t, id, std::string(t.epoch_column) + " = 1"), 0) << t.name;
+        break;
+    }
+  }
+  const auto run = db.load_run(id);
+  EXPECT_EQ(run->run.status, "queued");
+  EXPECT_EQ(run->run.epochs_done, 1);
+  EXPECT_TRUE(run->finals.empty());
+  EXPECT_TRUE(run->run.probes.empty());
 }
 
 }  // namespace

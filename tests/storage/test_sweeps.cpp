@@ -8,26 +8,18 @@
 #include <fstream>
 #include <set>
 
+#include "database_impl.hpp"
+#include "sqlite.hpp"
 #include "ssrl/errors.hpp"
 #include "ssrl/storage/database.hpp"
+#include "support/temp_dir.hpp"
 
 namespace ssrl::storage {
 namespace {
 
 namespace fs = std::filesystem;
 
-class SweepDbTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("ssrl-sweep-test-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  fs::path dir_;
-};
+class SweepDbTest : public wb_test::TempDirTest {};
 
 NewSweep sweep_spec(const std::string& uid = "demo-0123456789abcdef", int planned = 6) {
   NewSweep s;
@@ -329,6 +321,57 @@ TEST_F(SweepDbTest, MergeRefusesItselfAndForeignFilesAndKeepsItsRuns) {
   EXPECT_THROW(main.merge_from(path("missing.db")), StorageError);
   EXPECT_FALSE(fs::exists(path("missing.db")));
   EXPECT_EQ(main.list_runs().size(), 2u);
+}
+
+// A merged run arrives with its rows in every per-run table, under this
+// database's run id.
+TEST_F(SweepDbTest, MergeCopiesARunsRowsFromEveryRunTable) {
+  std::int64_t in_shard = 0;
+  {
+    Database shard(path("shard.db"));
+    NewRun r = sweep_runs("x", 1)[0];
+    r.uid = "";
+    in_shard = shard.create_run(r);
+    shard.mark_running(in_shard, "cpu");
+    shard.append_epoch(in_shard, epoch(1));
+    shard.append_epoch(in_shard, epoch(2));
+    RunOutcome out;
+    out.epochs_done = 2;
+    out.finals = {{"f", {90, 80, 100, 5}, {}}};
+    out.probes = {{"f", 0.75, 3, 200, 100}};
+    shard.finish_run(in_shard, out);
+  }
+  Database main(path("main.db"));
+  main.create_run(sweep_runs("y", 1)[0]);  // takes id 1: the merged run's id differs
+  EXPECT_EQ(main.merge_from(path("shard.db")).runs_added, 1);
+  const auto merged = main.list_runs().back();
+  ASSERT_NE(merged.id, in_shard);
+  Database shard(path("shard.db"), Database::Mode::ReadOnly);
+  const auto rows = [](const Database& db, const RunTable& t, std::int64_t id) {
+    Statement st(db.handle(), std::string("SELECT COUNT(*) AS n FROM ") + t.name + " WHERE " + t.run_column + " = ?");
+    st.bind(1, id);
+    st.step();
+    return st.row().integer("n");
+  };
+  for (const auto& t : kRunTables) {
+    EXPECT_GT(rows(shard, t, in_shard), 0) << t.name;
+    EXPECT_EQ(rows(main, t, merged.id), rows(shard, t, in_shard)) << t.name;
+  }
+  const auto a = shard.load_run(in_shard), b = main.load_run(merged.id);
+  ASSERT_TRUE(a && b);
+  ASSERT_EQ(b->run.probes.size(), 1u);
+  EXPECT_DOUBLE_EQ(b->run.probes[0].top1, 0.75);
+  EXPECT_EQ(b->run.probes[0].train_size, 200);
+  ASSERT_EQ(b->epochs.size(), a->epochs.size());
+  EXPECT_EQ(b->epochs[1].centres.size(), a->epochs[1].centres.size());
+  ASSERT_EQ(b->finals.size(), 1u);
+  EXPECT_DOUBLE_EQ(b->finals[0].separation.min, 80);
+  const auto la = shard.load_log(in_shard), lb = main.load_log(merged.id);
+  ASSERT_EQ(lb.size(), la.size());
+  for (std::size_t i = 0; i < la.size(); ++i) {
+    EXPECT_EQ(lb[i].at, la[i].at);
+    EXPECT_EQ(lb[i].text, la[i].text);
+  }
 }
 
 }  // namespace
