@@ -120,9 +120,13 @@ BatchResult run_batch(const Global& g, const std::vector<BatchJob>& list, const 
 
 int cmd_reproduce_ablation(const Global& g, ReproduceRequest& req, const std::string& dataset) {
   const std::vector<std::string> methods = {"sdmi", "sdmi-nodv", "sdmi-nodv-pred", "simsiam", "simsiam-nopred", "simsiam-sdmi"};
-  if (!is_image_data(dataset))
-    throw ConfigError("dataset", "the ablation reproduces on image data (accepted: fashion-mnist, cifar10, cifar100, "
-                                 "tiny-imagenet, imagenet100); the Gaussian ablation is part of `reproduce gaussian`");
+  if (!is_image_data(dataset)) {
+    std::string images;
+    for (const auto& d : datasets())
+      if (d.images()) images += (images.empty() ? "" : ", ") + d.name;
+    throw ConfigError("dataset", "the ablation reproduces on image data (accepted: " + images +
+                                     "); the Gaussian ablation is part of `reproduce gaussian`");
+  }
   if (req.seeds.empty()) throw ConfigError("seeds", "needs at least one seed");
   const std::string preset = dataset + "/ablation";
   const auto presets = list_presets();
