@@ -145,6 +145,16 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   rep_a->add_option("--tag", abl_req.tag, "tag of this batch");
   if (gui.reproduce_figures) rep_a->add_option("--out", abl_req.out, "folder for the ablation figure and tables");
 
+  CalibrationRequest cal_req;
+  std::string cal_sizes;
+  auto* rep_c = rep->add_subcommand(
+      "mi-calibration", "the MI estimators against pairs whose MI is known (Gaussian and von Mises-Fisher pairs)");
+  rep_c->add_option("--out", cal_req.out, "folder for calibration.json, the tables and the figure (default mi-calibration)");
+  rep_c->add_option("--repeats", cal_req.repeats, "independent draws per cell (default 10)");
+  rep_c->add_option("--sizes", cal_sizes, "comma-separated batch sizes N (default 64,256,1024,4096)");
+  rep_c->add_option("--seed", cal_req.seed, "seed of the draws (default 0)");
+  rep_c->add_flag("--quick", cal_req.quick, "a few cells and draws: a look in seconds, not the reference");
+
   // runs, show, methods ----------------------------------------------------------
   std::string runs_format = "table", runs_dataset, runs_method, runs_status, runs_tag;
   auto* runs = app.add_subcommand("runs", "list the runs in the database");
@@ -195,7 +205,9 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   FigureRequest fig_req;
   std::string fig_epochs = "1,5,20,70,100";
   auto* exp_f = exp->add_subcommand("figure", "a figure of stored runs as PNG or SVG");
-  exp_f->add_option("--kind", fig_req.kind, "trajectories|snapshots (PNG, VTK) or mi|ablation (PNG or SVG)")->required();
+  exp_f->add_option("--kind", fig_req.kind,
+                    "trajectories|snapshots (PNG, VTK) or mi|ablation|mi-calibration (PNG or SVG)")->required();
+  exp_f->add_option("--input", fig_req.input, "mi-calibration: the calibration.json of `reproduce mi-calibration`");
   exp_f->add_option("--out", fig_req.out, "output file (.png or .svg)")->required();
   exp_f->add_option("--run", fig_req.run, "run id or name (trajectories, snapshots, mi)");
   exp_f->add_option("--compare", fig_req.compare, "trajectories: a second run drawn hollow for comparison");
@@ -313,6 +325,10 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
     if (rep_req.out.empty() || code == kInterrupted) return code;
     const int figures = gui.reproduce_figures(g, rep_req.tag, rep_req.out);
     return code != kOk ? code : figures;
+  }
+  if (rep_c->parsed()) {
+    if (!cal_sizes.empty()) cal_req.sizes = parse_list(cal_sizes, "sizes");
+    return cmd_reproduce_mi_calibration(cal_req, gui.calibration_figure);
   }
   if (rep_a->parsed()) {
     abl_req.seeds = parse_list(abl_seeds, "seeds");

@@ -16,6 +16,8 @@ struct GuiHooks {
   // `export figure`, and the figures of `reproduce gaussian --out`.
   std::function<int(const Global& g, const FigureRequest& req)> figure;
   std::function<int(const Global& g, const std::string& tag, const std::string& dir)> reproduce_figures;
+  // The MI calibration figure (`reproduce mi-calibration`).
+  std::function<void(const std::vector<CalibrationRow>& rows, const std::string& path)> calibration_figure;
 };
 
 // Parses the command line and runs the command; returns the exit code.

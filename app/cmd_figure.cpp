@@ -13,6 +13,7 @@
 #include "ssrl/errors.hpp"
 #include "ssrl/storage/database.hpp"
 #include "ssrl/storage/report.hpp"
+#include "ssrl/viz/calibration_figure.hpp"
 #include "ssrl/viz/figures.hpp"
 
 namespace ssrl::app {
@@ -62,9 +63,18 @@ viz::FigureOptions options(const FigureRequest& req) {
 }  // namespace
 
 int cmd_export_figure(const Global& g, const FigureRequest& req) {
-  const std::vector<std::string> kinds = {"trajectories", "snapshots", "mi", "ablation"};
+  const std::vector<std::string> kinds = {"trajectories", "snapshots", "mi", "ablation", "mi-calibration"};
   if (std::find(kinds.begin(), kinds.end(), req.kind) == kinds.end())
-    throw ConfigError("kind", "unknown figure kind '" + req.kind + "' (accepted: trajectories, snapshots, mi, ablation)");
+    throw ConfigError("kind", "unknown figure kind '" + req.kind +
+                                  "' (accepted: trajectories, snapshots, mi, ablation, mi-calibration)");
+  if (req.kind == "mi-calibration") {
+    if (req.input.empty())
+      throw ConfigError("input", "--kind mi-calibration needs --input DIR/calibration.json (from `reproduce mi-calibration`)");
+    ensure_application();
+    viz::write_calibration_figure(read_calibration(req.input), req.out, options(req));
+    std::cout << "figure: " << req.out << "\n";
+    return kOk;
+  }
   if (req.out.empty()) throw ConfigError("out", "needs an output file (--out FILE.png|.svg)");
   const std::string path = g.db_path();
   if (!std::filesystem::exists(path)) throw StorageError("database '" + path + "': no such file (no runs to draw)");
@@ -98,6 +108,11 @@ int cmd_export_figure(const Global& g, const FigureRequest& req) {
   }
   std::cerr << "wrote " << req.out << "\n";
   return kOk;
+}
+
+void write_calibration_figure(const std::vector<CalibrationRow>& rows, const std::string& path) {
+  ensure_application();
+  viz::write_calibration_figure(rows, path, viz::FigureOptions{});
 }
 
 int write_reproduce_figures(const Global& g, const std::string& tag, const std::string& dir) {

@@ -3,10 +3,12 @@
 // The CLI's commands. Each returns the process exit code; errors travel as
 // exceptions (ssrl::ConfigError -> 2, other failures -> 1) to main().
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "ssrl/calibration.hpp"
 #include "ssrl/config.hpp"
 #include "ssrl/trainer.hpp"
 
@@ -57,12 +59,21 @@ struct FigureRequest {
   std::string compare;  // a second run drawn hollow on the trajectories
   std::string tag;      // a batch of runs (mi, ablation)
   bool latest = false;  // the newest reproduce batch (mi, ablation)
-  std::string kind;     // trajectories | snapshots | mi | ablation
+  std::string kind;     // trajectories | snapshots | mi | ablation | mi-calibration
+  std::string input;    // mi-calibration: the calibration.json `reproduce mi-calibration` wrote
   std::string out;
   std::string estimator = "all";  // mi: all | cos_dv | infonce | jsd
   int width = 1800, height = 1000;
   double dpi = 150;
   std::vector<long long> epochs{1, 5, 20, 70, 100};
+};
+
+struct CalibrationRequest {
+  std::string out = "mi-calibration";  // folder for the results, table and figure
+  int repeats = 10;
+  std::vector<long long> sizes{64, 256, 1024, 4096};
+  long long seed = 0;
+  bool quick = false;  // fewer cells and draws: a look in seconds, not the reference
 };
 
 struct BenchRequest {
@@ -87,6 +98,12 @@ int cmd_probe_random_init(const Global& g, const RunRequest& req);
 int cmd_reproduce_ablation(const Global& g, ReproduceRequest& req, const std::string& dataset);
 // Fills req.tag when it was empty.
 int cmd_reproduce_gaussian(const Global& g, ReproduceRequest& req);
+// The MI estimators against a known truth; `figure` draws (GUI builds) or is empty.
+int cmd_reproduce_mi_calibration(
+    const CalibrationRequest& req,
+    const std::function<void(const std::vector<CalibrationRow>&, const std::string&)>& figure);
+// The rows of a calibration.json; ConfigError naming the file when it is not one.
+std::vector<CalibrationRow> read_calibration(const std::string& path);
 int cmd_runs(const Global& g, const std::string& format, const std::string& dataset, const std::string& method,
              const std::string& status, const std::string& tag);
 int cmd_show(const Global& g, const std::string& run, const std::string& format);
@@ -128,6 +145,7 @@ int cmd_merge(const std::vector<std::string>& shards, const std::string& into, b
 // GUI builds only (Qt Charts, VTK): app/cmd_figure.cpp.
 int cmd_export_figure(const Global& g, const FigureRequest& req);
 int write_reproduce_figures(const Global& g, const std::string& tag, const std::string& dir);
+void write_calibration_figure(const std::vector<CalibrationRow>& rows, const std::string& path);
 
 // Signal handling for runs: the first SIGINT/SIGTERM asks the trainer to
 // stop after the current step; a second one ends the process.

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   };
   gui.figure = ssrl::app::cmd_export_figure;
   gui.reproduce_figures = ssrl::app::write_reproduce_figures;
+  gui.calibration_figure = ssrl::app::write_calibration_figure;
 #endif
   try {
     return ssrl::app::run_cli(argc, argv, gui);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -203,6 +204,35 @@ bool has_display() {
 // Figures from the CLI. Run twice by CTest: as part of the cli suite (no
 // display: sphere figures must fail cleanly) and under xvfb-run (they must
 // be written).
+// The estimators against a known truth: results file, tables and (GUI
+// builds) the figure, which `export figure` redraws from the results file.
+TEST_F(Cli, MiCalibrationWritesResultsTablesAndFigure) {
+  const auto out = dir_ / "cal";
+  const auto r = run({"reproduce", "mi-calibration", "--quick", "--out", out.string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("InfoNCE"), std::string::npos) << r.out;
+  const json j = json::parse(slurp(out / "calibration.json"));
+  ASSERT_TRUE(j["rows"].is_array());
+  EXPECT_EQ(j["rows"].size(), 4u * 2u * 3u * 2u);  // 4 pairs x 2 sizes x 3 estimators x 2 critics
+  for (const auto& row : j["rows"]) {
+    if (row["estimator"] == "infonce") {
+      EXPECT_LE(row["mean"].get<double>(), std::log(row["n"].get<double>()) + 1e-9);
+    }
+  }
+  for (const char* f : {"calibration.csv", "table.md", "table.tex"}) EXPECT_TRUE(fs::exists(out / f)) << f;
+#ifdef WB_WITH_GUI
+  EXPECT_NE(slurp(out / "mi-calibration.svg").find("<svg"), std::string::npos);
+  const auto fig = run({"export", "figure", "--kind", "mi-calibration", "--input", (out / "calibration.json").string(),
+                        "--out", (dir_ / "again.png").string()});
+  EXPECT_EQ(fig.code, 0) << fig.err;
+  EXPECT_GT(fs::file_size(dir_ / "again.png"), 1000u);
+  const auto bad = run({"export", "figure", "--kind", "mi-calibration", "--input", (out / "table.md").string(), "--out",
+                        (dir_ / "x.svg").string()});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("table.md"), std::string::npos) << bad.err;
+#endif
+}
+
 TEST_F(Cli, FiguresExportFromTheCommandLine) {
 #ifndef WB_WITH_GUI
   {  // its own scope: the figure checks below declare their own `r`

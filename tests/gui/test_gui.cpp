@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "calibration_dialog.hpp"
 #include "charts_panel.hpp"
 #include "core/image_files.hpp"
 #include "main_window.hpp"
@@ -362,6 +363,24 @@ class GuiTest : public QObject {
     QVERIFY(f.open(QIODevice::ReadOnly));
     QVERIFY2(f.readAll().contains("simsiam"), "the probe table lacks the run");
     shot(&w, QStringLiteral("image-run"));
+  }
+
+  // Tools > MI estimator calibration: a quick calibration on a worker thread
+  // fills the six panels while the window stays responsive.
+  void calibrationDialogRunsAndShowsSixPanels() {
+    MainWindow w(db_);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    CalibrationDialog* d = w.openCalibration();
+    QVERIFY(d != nullptr && d->isVisible());
+    QSignalSpy done(d, &CalibrationDialog::finished);
+    QTest::mouseClick(d->findChild<QPushButton*>(QStringLiteral("calibration_run")), Qt::LeftButton);
+    QVERIFY(d->running());
+    QVERIFY(done.wait(120000));
+    QCOMPARE(d->chartCount(), 6);
+    QVERIFY(!d->rows().empty());
+    QVERIFY(d->findChild<QPushButton*>(QStringLiteral("calibration_save"))->isEnabled());
+    shot(d, QStringLiteral("mi-calibration"));
   }
 
   void aForeignDatabaseIsRefusedWithADialog() {

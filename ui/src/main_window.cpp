@@ -23,6 +23,7 @@
 #include <QStatusBar>
 #include <QTextStream>
 
+#include "calibration_dialog.hpp"
 #include "charts_panel.hpp"
 #include "run_browser.hpp"
 #include "run_queue.hpp"
@@ -197,6 +198,16 @@ void MainWindow::buildMenus() {
   QMenu* view = menuBar()->addMenu(QStringLiteral("&View"));
   for (auto* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
   view->addAction(QStringLiteral("&Refresh runs"), QKeySequence::Refresh, browser_, &RunBrowser::reload);
+
+  QMenu* tools = menuBar()->addMenu(QStringLiteral("&Tools"));
+  tools->addAction(QStringLiteral("MI estimator &calibration…"), this, [this] { openCalibration(); });
+}
+
+CalibrationDialog* MainWindow::openCalibration() {
+  if (calibration_ == nullptr) calibration_ = new CalibrationDialog(this);
+  calibration_->show();
+  calibration_->raise();
+  return calibration_;
 }
 
 void MainWindow::addToQueue() {

@@ -13,6 +13,7 @@
 
 namespace ssrl::ui {
 
+class CalibrationDialog;
 class ChartsPanel;
 class RunBrowser;
 class RunQueue;
@@ -36,6 +37,8 @@ class MainWindow : public QMainWindow {
   bool exportCharts(const QString& path, QSize size, QString* error = nullptr);
   bool exportTable(const QString& path, QString* error = nullptr);
   bool openDatabase(const QString& path);
+  // Tools > MI estimator calibration.
+  CalibrationDialog* openCalibration();
 
  public Q_SLOTS:
   void addToQueue();
@@ -56,6 +59,7 @@ class MainWindow : public QMainWindow {
   RunBrowser* browser_ = nullptr;
   ChartsPanel* charts_ = nullptr;
   SphereDock* sphere_ = nullptr;
+  CalibrationDialog* calibration_ = nullptr;
   QLabel* device_ = nullptr;
   QLabel* epoch_ = nullptr;
   std::set<qint64> live_;  // runs of this session, drawn whatever the selection
