@@ -67,9 +67,9 @@ storage::Table pivot(const std::vector<CalibrationRow>& rows, const std::string&
         continue;
       }
       row.push_back({"", it->second->mean, it->second->sd, it->second->repeats, 3});
-      char t[32];
-      std::snprintf(t, sizeof t, "%g", it->second->temperature);
-      temps += (temps.empty() ? "" : "/") + std::string(t);
+      char shown[32];
+      std::snprintf(shown, sizeof shown, "%g", it->second->temperature);
+      temps += (temps.empty() ? "" : "/") + std::string(shown);
     }
     if (critic != "cosine") row.push_back(storage::Cell::str(temps));
     t.rows.push_back(row);
