@@ -11,6 +11,7 @@
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QtCharts/QChartView>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest/QtTest>
@@ -379,6 +380,8 @@ class GuiTest : public QObject {
     QVERIFY(done.wait(120000));
     QCOMPARE(d->chartCount(), 6);
     QVERIFY(!d->rows().empty());
+    for (auto* view : d->findChildren<QChartView*>()) QVERIFY(view->isVisible());
+    QTest::qWait(200);  // let the grid lay the charts out before the screenshot
     QVERIFY(d->findChild<QPushButton*>(QStringLiteral("calibration_save"))->isEnabled());
     shot(d, QStringLiteral("mi-calibration"));
   }

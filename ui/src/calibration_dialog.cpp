@@ -39,6 +39,8 @@ CalibrationDialog::CalibrationDialog(QWidget* parent) : QDialog(parent) {
   row->addWidget(status_, 1);
   outer->addLayout(row);
   grid_ = new QGridLayout;
+  for (int c = 0; c < 3; ++c) grid_->setColumnStretch(c, 1);  // six equal panels
+  for (int r = 0; r < 2; ++r) grid_->setRowStretch(r, 1);
   outer->addLayout(grid_, 1);
   connect(run_, &QPushButton::clicked, this, [this] { start(!full_->isChecked()); });
   connect(save_, &QPushButton::clicked, this, &CalibrationDialog::save_figure);
@@ -88,8 +90,11 @@ void CalibrationDialog::start(bool quick) {
 void CalibrationDialog::show_rows(std::vector<CalibrationRow> rows) {
   rows_ = std::move(rows);
   charts_ = viz::calibration_charts(rows_);
-  for (std::size_t i = 0; i < charts_.size(); ++i)
+  for (std::size_t i = 0; i < charts_.size(); ++i) {
+    charts_[i]->setMinimumSize(200, 160);
     grid_->addWidget(charts_[i].get(), static_cast<int>(i / 3), static_cast<int>(i % 3));
+    charts_[i]->show();  // children added to a visible dialog stay hidden until shown
+  }
   status_->setText(QStringLiteral("%1 cells").arg(rows_.size()));
   save_->setEnabled(true);
 }
