@@ -314,6 +314,18 @@ class ImageCli : public Cli {
   std::string data_;
 };
 
+// `bench train` runs end to end on a small Fashion-MNIST folder (the numbers
+// are for people to read; only that it measures something is checked).
+TEST_F(Cli, BenchTrainMeasuresTheDataPipelineAndAStep) {
+  ssrl::test::write_fashion_mnist(dir_ / "fm", 64, 16, false);
+  const auto r = run({"bench", "train", "--encoders", "small-cnn", "--methods", "jmi", "--steps", "1", "--batch-small",
+                      "16", "--data-dir", (dir_ / "fm").string()});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("fashion-mnist"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(data pipeline)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("jmi"), std::string::npos) << r.out;
+}
+
 TEST_F(ImageCli, MissingAndDamagedDataAreRefusedBeforeARunExists) {
   auto r = run({"run", "--method", "simclr", "--dataset", "cifar10", "--data-dir", (dir_ / "nowhere").string()});
   EXPECT_EQ(r.code, 2);

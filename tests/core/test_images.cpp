@@ -45,6 +45,18 @@ TEST_F(Files, FashionMnistReadsGzipAndPlainIdx) {
   }
 }
 
+// Every loader goes through load_dataset, which adds the data set's declared
+// normalisation (a split without it normalised nothing: bench train broke so).
+TEST_F(Files, LoadDatasetCarriesTheDeclaredNormalisation) {
+  write_fashion_mnist(dir_, 20, 10, true);
+  const DatasetInfo& info = find_dataset("fashion-mnist");
+  const DataSplit s = load_dataset(info, dir_.string(), 0, 1);
+  EXPECT_EQ(s.name, "fashion-mnist");
+  EXPECT_EQ(s.mean, info.mean);
+  EXPECT_EQ(s.std, info.std);
+  EXPECT_EQ(static_cast<std::int64_t>(s.mean.size()), s.train->channels());
+}
+
 TEST_F(Files, BrokenIdxFilesNameTheFileAndTheProblem) {
   write_fashion_mnist(dir_, 10, 10, false);
   auto bytes = idx_images(10, 28, 28, 1);

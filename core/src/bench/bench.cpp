@@ -128,7 +128,7 @@ std::vector<TrainBenchRow> run_training_benchmarks(const TrainBenchOptions& opt,
   };
   std::vector<Input> inputs;
   if (std::filesystem::is_directory(opt.fashion_mnist_dir)) {
-    const DataSplit fm = load_fashion_mnist(opt.fashion_mnist_dir);
+    const DataSplit fm = load_dataset(find_dataset("fashion-mnist"), opt.fashion_mnist_dir, 0, 1);
     inputs.push_back({"fashion-mnist", fm.train, fm.mean, fm.std});
   }
   inputs.push_back({"synthetic 32x32x3",
