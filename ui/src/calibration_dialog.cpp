@@ -6,9 +6,13 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPointer>
+#include <QGuiApplication>
 #include <QPushButton>
+#include <QScreen>
 #include <QVBoxLayout>
 #include <QtCharts/QChartView>
+
+#include <algorithm>
 
 #include "ssrl/viz/calibration_figure.hpp"
 
@@ -44,7 +48,10 @@ CalibrationDialog::CalibrationDialog(QWidget* parent) : QDialog(parent) {
   outer->addLayout(grid_, 1);
   connect(run_, &QPushButton::clicked, this, [this] { start(!full_->isChecked()); });
   connect(save_, &QPushButton::clicked, this, &CalibrationDialog::save_figure);
-  resize(1200, 720);
+  // Six panels at 200 x 160 at least; never larger than the screen.
+  const QScreen* screen = parent != nullptr && parent->screen() != nullptr ? parent->screen() : QGuiApplication::primaryScreen();
+  const QSize area = screen != nullptr ? screen->availableGeometry().size() : QSize(1280, 768);
+  resize(std::min(1200, area.width() - 16), std::min(720, area.height() - 48));
 }
 
 CalibrationDialog::~CalibrationDialog() {

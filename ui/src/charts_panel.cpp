@@ -1,6 +1,9 @@
 #include "charts_panel.hpp"
 
 #include <QGridLayout>
+#include <QLabel>
+#include <QVBoxLayout>
+#include <QtCharts/QLegend>
 
 #include <algorithm>
 
@@ -9,9 +12,17 @@
 namespace ssrl::ui {
 
 ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent) {
-  auto* grid = new QGridLayout(this);
-  grid->setContentsMargins(2, 2, 2, 2);
+  auto* outer = new QVBoxLayout(this);
+  outer->setContentsMargins(2, 2, 2, 2);
+  outer->setSpacing(2);
+  legend_ = new QLabel;
+  legend_->setObjectName(QStringLiteral("chartsLegend"));
+  legend_->setWordWrap(true);
+  legend_->setTextFormat(Qt::RichText);
+  outer->addWidget(legend_);
+  auto* grid = new QGridLayout;
   grid->setSpacing(2);
+  outer->addLayout(grid, 1);
   const std::pair<const char*, const char*> spec[] = {
       {"cos-DV bound (validation)", "nats"}, {"InfoNCE bound (validation)", "nats"},
       {"JSD bound (validation)", "nats"},    {"Training loss", "loss"},
@@ -22,12 +33,14 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent) {
     auto* c = new viz::MetricChart(QString::fromUtf8(title), QString::fromUtf8(unit));
     c->setObjectName(QStringLiteral("chart%1").arg(i));
     c->setMinimumSize(260, 200);
+    c->chart()->legend()->hide();
     if (i == kKnn) grid->addWidget(c, 0, 3, 2, 1);  // image runs only: a column of its own
     else grid->addWidget(c, i / 3, i % 3);
     charts_.push_back(c);
     ++i;
   }
   charts_[kKnn]->hide();
+  legend_->setText(legendText());
   // 5 redraws a second are plenty for a human and cost the trainer nothing.
   timer_.setInterval(200);
   connect(&timer_, &QTimer::timeout, this, &ChartsPanel::flush);
@@ -38,7 +51,18 @@ void ChartsPanel::clear() {
   for (auto* c : charts_) c->clear();
   runs_.clear();
   two_phase_.clear();
+  entries_.clear();
   charts_[kKnn]->hide();
+  legend_->setText(legendText());
+}
+
+QString ChartsPanel::legendText() const {
+  if (entries_.isEmpty()) return QStringLiteral("No run shown: select runs in the Runs list, or queue one.");
+  bool phases = false;
+  for (bool p : two_phase_) phases = phases || p;
+  QString note = QStringLiteral("solid: SDMI family, dashed: JMI family");
+  if (phases) note += QStringLiteral("; SDMI loss: solid E step (f), dashed M step (g)");
+  return entries_.join(QStringLiteral(" &nbsp; ")) + QStringLiteral(" &nbsp; <span style=\"color:#555\">(%1)</span>").arg(note);
 }
 
 bool ChartsPanel::hasRun(qint64 run_id) const { return std::find(runs_.begin(), runs_.end(), run_id) != runs_.end(); }
@@ -49,6 +73,11 @@ void ChartsPanel::addRun(qint64 run_id, const QString& label, bool sdmi_family, 
   runs_.push_back(run_id);
   two_phase_.push_back(two_phases);
   const QString key = QString::number(run_id);
+  entries_.append(QStringLiteral("<span style=\"color:%1\">%2</span>&nbsp;%3")
+                      .arg(viz::MetricChart::colour(colour).name(),
+                           sdmi_family ? QStringLiteral("&#9473;&#9473;") : QStringLiteral("&#9479;&#9479;"),
+                           label.toHtmlEscaped().replace(QLatin1Char(' '), QStringLiteral("&nbsp;"))));
+  legend_->setText(legendText());
   if (knn) charts_[kKnn]->show();
   for (std::size_t i = 0; i < charts_.size(); ++i) {
     if (static_cast<int>(i) == kKnn && !knn) continue;

@@ -3,8 +3,10 @@
 // SDMI), the two collapse indicators and, for image runs, the kNN monitor;
 // one curve per run. SDMI-family runs
 // are solid, JMI-family runs dashed. Points are buffered and drawn on a
-// timer, so plotting never keeps up the training thread.
+// timer, so plotting never keeps up the training thread. One legend above
+// the grid names every run in full (a chart's own legend elides names).
 
+#include <QStringList>
 #include <QTimer>
 #include <QWidget>
 
@@ -15,6 +17,8 @@
 namespace ssrl::viz {
 class MetricChart;
 }
+
+class QLabel;
 
 namespace ssrl::ui {
 
@@ -37,11 +41,15 @@ class ChartsPanel : public QWidget {
   // The charts on screen (kNN only while an image run is shown).
   std::vector<viz::MetricChart*> shownCharts() const;
   enum Index { kCosDv, kInfoNce, kJsd, kLoss, kEmbeddingStd, kRank, kKnn };
+  // The shared legend's text, one entry per run.
+  QString legendText() const;
 
  private:
   std::vector<viz::MetricChart*> charts_;
   std::vector<qint64> runs_;
   std::vector<bool> two_phase_;
+  QStringList entries_;  // legend entries, rich text
+  QLabel* legend_ = nullptr;
   QTimer timer_;
 };
 

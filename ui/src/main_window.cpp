@@ -18,10 +18,15 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSaveFile>
+#include <QScreen>
+#include <QScrollArea>
 #include <QSettings>
 #include <QSpinBox>
 #include <QStatusBar>
 #include <QTextStream>
+#include <QTimer>
+
+#include <algorithm>
 
 #include "calibration_dialog.hpp"
 #include "charts_panel.hpp"
@@ -58,8 +63,15 @@ MainWindow::MainWindow(const QString& db_path, QWidget* parent) : QMainWindow(pa
   setObjectName(QStringLiteral("workbench"));
   setWindowTitle(QStringLiteral("SSRL Workbench — %1").arg(db_path_));
 
+  setDockOptions(AnimatedDocks | AllowTabbedDocks | AllowNestedDocks);
+  // The charts keep a legible minimum size and scroll on a small screen.
   charts_ = new ChartsPanel;
-  setCentralWidget(charts_);
+  auto* charts_scroll = new QScrollArea;
+  charts_scroll->setObjectName(QStringLiteral("chartsScroll"));
+  charts_scroll->setWidgetResizable(true);
+  charts_scroll->setFrameShape(QFrame::NoFrame);
+  charts_scroll->setWidget(charts_);
+  setCentralWidget(charts_scroll);
 
   setup_ = new SetupPanel;
   auto* setup_dock = new QDockWidget(QStringLiteral("Run setup"));
@@ -121,7 +133,7 @@ MainWindow::MainWindow(const QString& db_path, QWidget* parent) : QMainWindow(pa
   });
 
   buildMenus();
-  resize(1600, 950);
+  defaultLayout(setup_dock, sphere_dock);
   loadSettings();
   browser_->setDatabase(db_path_);
   // Start with the newest stored run on the charts.
@@ -132,6 +144,54 @@ MainWindow::MainWindow(const QString& db_path, QWidget* parent) : QMainWindow(pa
 }
 
 MainWindow::~MainWindow() = default;
+
+QRect MainWindow::availableArea() const {
+  const QScreen* s = screen() != nullptr ? screen() : QGuiApplication::primaryScreen();
+  return s != nullptr ? s->availableGeometry() : QRect(0, 0, 1600, 1000);
+}
+
+// 1600 x 950 where the screen holds it; on a smaller screen (a laptop at 150 %,
+// a projector) the whole available area less room for the title bar, with the
+// sphere tabbed beside the run setup so the charts keep their width.
+void MainWindow::defaultLayout(QDockWidget* setup_dock, QDockWidget* sphere_dock) {
+  const QRect area = availableArea();
+  const QSize size(std::min(1600, area.width() - kFrameAllowance.width()),
+                   std::min(950, area.height() - kFrameAllowance.height()));
+  resize(size);
+  if (size.width() < 1400) {
+    tabifyDockWidget(setup_dock, sphere_dock);
+    setup_dock->raise();
+    resizeDocks({setup_dock}, {std::max(300, size.width() / 4)}, Qt::Horizontal);
+  } else {
+    // The sphere gets a quarter of the width (it had its minimum, ~330 px):
+    // two panels side by side (f | g) stay legible, three chart columns fit.
+    resizeDocks({sphere_dock}, {std::max(420, size.width() / 4)}, Qt::Horizontal);
+  }
+}
+
+// Saved geometry from a larger screen, or a screen no longer attached, is
+// shrunk and moved so the whole frame is visible.
+void MainWindow::bringOnScreen() {
+  const QRect area = availableArea();
+  const QRect frame = frameGeometry();
+  if (area.contains(frame)) return;
+  const QSize margins = frame.size() - geometry().size();
+  const QSize inner(std::min(width(), area.width() - margins.width()), std::min(height(), area.height() - margins.height()));
+  resize(inner.expandedTo(minimumSizeHint().boundedTo(area.size() - margins)));
+  const QSize outer = size() + margins;
+  move(std::clamp(frame.left(), area.left(), std::max(area.left(), area.right() + 1 - outer.width())),
+       std::clamp(frame.top(), area.top(), std::max(area.top(), area.bottom() + 1 - outer.height())));
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+  QMainWindow::showEvent(event);
+  // The frame is known once the window manager has placed the window.
+  if (!placed_) {
+    placed_ = true;
+    bringOnScreen();
+    QTimer::singleShot(0, this, &MainWindow::bringOnScreen);
+  }
+}
 
 void MainWindow::buildMenus() {
   QMenu* file = menuBar()->addMenu(QStringLiteral("&File"));
@@ -313,6 +373,7 @@ void MainWindow::loadSettings() {
   QSettings s;
   restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
   restoreState(s.value(QStringLiteral("window/state")).toByteArray());
+  if (!isVisible()) bringOnScreen();
   const QString setup = s.value(QStringLiteral("setup/last")).toString();
   if (!setup.isEmpty()) setup_->restoreState(setup);
 }

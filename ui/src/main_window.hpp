@@ -4,12 +4,15 @@
 
 #include <QLabel>
 #include <QMainWindow>
+#include <QRect>
 #include <QSize>
 #include <QString>
 
 #include <set>
 
 #include "metatypes.hpp"
+
+class QDockWidget;
 
 namespace ssrl::ui {
 
@@ -39,6 +42,8 @@ class MainWindow : public QMainWindow {
   bool openDatabase(const QString& path);
   // Tools > MI estimator calibration.
   CalibrationDialog* openCalibration();
+  // The screen area the window must fit in.
+  QRect availableArea() const;
 
  public Q_SLOTS:
   void addToQueue();
@@ -46,12 +51,18 @@ class MainWindow : public QMainWindow {
 
  protected:
   void closeEvent(QCloseEvent* event) override;
+  void showEvent(QShowEvent* event) override;
 
  private:
   void buildMenus();
   void rebuildCharts();
   void loadSettings();
   void saveSettings();
+  void defaultLayout(QDockWidget* setup_dock, QDockWidget* sphere_dock);
+  void bringOnScreen();
+
+  // Room for a window manager's title bar and borders before the frame is known.
+  static constexpr QSize kFrameAllowance{16, 48};
 
   QString db_path_;
   SetupPanel* setup_ = nullptr;
@@ -62,7 +73,8 @@ class MainWindow : public QMainWindow {
   CalibrationDialog* calibration_ = nullptr;
   QLabel* device_ = nullptr;
   QLabel* epoch_ = nullptr;
-  std::set<qint64> live_;  // runs of this session, drawn whatever the selection
+  std::set<qint64> live_;
+  bool placed_ = false;  // runs of this session, drawn whatever the selection
 };
 
 }  // namespace ssrl::ui

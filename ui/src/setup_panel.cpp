@@ -36,12 +36,20 @@ QString json_text(const json& v) {
 
 const char* kBadStyle = "background-color: #ffd9d6;";
 
+// Long item texts ("gaussian — Gaussian mixture on the sphere (synthetic)")
+// would set the dock's minimum width; the popup still shows them whole.
+QComboBox* shrinkable(QComboBox* c) {
+  c->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  c->setMinimumContentsLength(12);
+  return c;
+}
+
 }  // namespace
 
 SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
   auto* outer = new QVBoxLayout(this);
   auto* top = new QFormLayout;
-  method_ = new QComboBox;
+  method_ = shrinkable(new QComboBox);
   method_->setObjectName(QStringLiteral("method"));
   for (const auto& m : all_methods())
     method_->addItem(QStringLiteral("%1 — %2").arg(QString::fromStdString(m.name), QString::fromStdString(m.display)),
@@ -50,14 +58,14 @@ SetupPanel::SetupPanel(QWidget* parent) : QWidget(parent) {
   paradigm_ = new QLabel;
   paradigm_->setObjectName(QStringLiteral("paradigm"));
   top->addRow(QStringLiteral("Paradigm"), paradigm_);
-  dataset_ = new QComboBox;
+  dataset_ = shrinkable(new QComboBox);
   dataset_->setObjectName(QStringLiteral("dataset"));
   for (const auto& d : datasets())
     dataset_->addItem(QStringLiteral("%1 — %2").arg(QString::fromStdString(d.name), QString::fromUtf8(d.title.c_str())),
                       QString::fromStdString(d.name));
   dataset_->setToolTip(QStringLiteral("The Gaussian-mixture experiment, or a real image data set read from a folder"));
   top->addRow(QStringLiteral("Data set"), dataset_);
-  preset_ = new QComboBox;
+  preset_ = shrinkable(new QComboBox);
   preset_->setObjectName(QStringLiteral("preset"));
   preset_->addItem(QStringLiteral("(method defaults)"));
   for (const auto& p : list_presets()) preset_->addItem(QString::fromStdString(p));

@@ -5,6 +5,7 @@
 #include <QPainter>
 #include <QSvgGenerator>
 #include <QtCharts/QChartView>
+#include <QtCharts/QLegend>
 
 #include <algorithm>
 
@@ -24,10 +25,14 @@ void paint_grid(QPainter& p, const std::vector<QChartView*>& charts, int columns
     const QRectF target((i % cols) * w, (i / cols) * h, w, h);
     QChart* chart = charts[static_cast<std::size_t>(i)]->chart();
     // Render the chart at the cell's size so text keeps its size in the file.
+    // A file carries its own legend, also where the window shows a shared one.
     const QSizeF old = chart->size();
+    const bool legend = chart->legend()->isVisible();
+    chart->legend()->show();
     chart->resize(target.size());
     chart->scene()->render(&p, target, QRectF(QPointF(0, 0), target.size()));
     chart->resize(old);
+    chart->legend()->setVisible(legend);
   }
 }
 

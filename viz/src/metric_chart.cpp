@@ -45,6 +45,11 @@ void MetricChart::clear() {
   hi_ = -lo_;
   max_epoch_ = 1;
   x_->setRange(1, 2);
+  // Whole epochs only, also before the first point (five default ticks
+  // over 1..2 read "1 1 1 1 2").
+  x_->setTickType(QValueAxis::TicksDynamic);
+  x_->setTickAnchor(0);
+  x_->setTickInterval(1);
   y_->setRange(0, 1);
 }
 
@@ -137,8 +142,6 @@ void MetricChart::flush() {
     step = candidate;
     if ((max_epoch_ - 1) / candidate <= 6) break;
   }
-  x_->setTickType(QValueAxis::TicksDynamic);
-  x_->setTickAnchor(0);
   x_->setTickInterval(step);
   if (std::isfinite(lo_)) {
     // A near-flat curve (a collapsed run's MI, an early kNN accuracy) keeps

@@ -195,7 +195,8 @@ vtkSmartPointer<vtkTextActor> text(const std::string& s, double size, double x, 
   return t;
 }
 
-void fill(vtkRenderer* ren, const SpherePanel& panel, double font_scale, bool compact) {
+// `pw` x `ph`: the panel's size in pixels (0 when not known yet).
+void fill(vtkRenderer* ren, const SpherePanel& panel, double font_scale, bool compact, double pw, double ph) {
   ren->SetBackground(1, 1, 1);
   // Plain alpha blending: depth peeling doubled the render time in software
   // GL (llvmpipe) and made no visible difference to this scene.
@@ -248,10 +249,18 @@ void fill(vtkRenderer* ren, const SpherePanel& panel, double font_scale, bool co
       const std::string name = "hollow: " + panel.runs[1].label;
       legend->SetEntry(clusters, static_cast<vtkPolyData*>(nullptr), name.c_str(), grey);
     }
+    // VTK fits the text to the box: a box of a fixed share of a narrow panel
+    // gave unreadable text, so the box has a floor in pixels.
+    const int entries = legend->GetNumberOfEntries();
+    double bw = 0.15, bh = 0.16;
+    if (pw > 0 && ph > 0) {
+      bw = std::min(0.45, std::max(bw, 105.0 * font_scale / pw));
+      bh = std::min(0.6, std::max(bh, 15.0 * font_scale * entries / ph));
+    }
     legend->GetPositionCoordinate()->SetCoordinateSystemToNormalizedViewport();
-    legend->GetPositionCoordinate()->SetValue(0.84, 0.76);
+    legend->GetPositionCoordinate()->SetValue(0.99 - bw, 0.92 - bh);
     legend->GetPosition2Coordinate()->SetCoordinateSystemToNormalizedViewport();
-    legend->GetPosition2Coordinate()->SetValue(0.15, 0.16);
+    legend->GetPosition2Coordinate()->SetValue(bw, bh);
     legend->UseBackgroundOff();
     legend->BorderOff();
     legend->GetEntryTextProperty()->SetColor(0.15, 0.17, 0.2);
@@ -295,8 +304,10 @@ std::vector<vtkSmartPointer<vtkRenderer>> build_scene(vtkRenderWindow* window, c
     ren->SetViewport(static_cast<double>(c) / cols, 1.0 - static_cast<double>(r + 1) / rows,
                      static_cast<double>(c + 1) / cols, 1.0 - static_cast<double>(r) / rows);
     const int* size = window->GetSize();
-    const bool narrow = size != nullptr && size[0] > 0 && size[0] / cols < 650;
-    fill(ren, figure.panels[static_cast<std::size_t>(i)], figure.font_scale, cols >= 3 || narrow);
+    const bool known = size != nullptr && size[0] > 0 && size[1] > 0;
+    const bool narrow = known && size[0] / cols < 650;
+    fill(ren, figure.panels[static_cast<std::size_t>(i)], figure.font_scale, cols >= 3 || narrow,
+         known ? static_cast<double>(size[0]) / cols : 0.0, known ? static_cast<double>(size[1]) / rows : 0.0);
     if (previous.size() == static_cast<std::size_t>(n)) ren->SetActiveCamera(previous[static_cast<std::size_t>(i)]->GetActiveCamera());
     else reset_camera(ren);
     ren->ResetCameraClippingRange();
