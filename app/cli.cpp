@@ -90,7 +90,10 @@ std::string method_list() {
 int run_cli(int argc, char** argv, const GuiHooks& gui) {
   CLI::App app{"SSRL Workbench: train self-supervised methods and watch them maximise mutual information.",
                "ssrl-workbench"};
-  app.set_version_flag("--version", std::string("ssrl-workbench ") + SSRL_VERSION + " (LibTorch " + torch_version() + ")");
+  app.set_version_flag("--version", [] {
+    return std::string("ssrl-workbench ") + SSRL_VERSION + "\nLibTorch " + torch_version() + "\nCUDA " +
+           (cuda_available() ? "available" : "not available (CPU only)");
+  });
   app.require_subcommand(gui.open ? 0 : 1, 1);
   app.fallthrough();
   Global g;
@@ -183,6 +186,10 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   auto* presets = app.add_subcommand("presets", "the shipped presets (the paper's selected settings per data set)");
   presets->add_option("--format", presets_format, "table|json");
 
+  std::string settings_format = "table";
+  auto* settings = app.add_subcommand("settings", "every run setting: default, range, who uses it, meaning");
+  settings->add_option("--format", settings_format, "table|markdown|json");
+
   std::string methods_format = "table";
   auto* methods = app.add_subcommand("methods", "methods and variants with paradigm and defaults");
   methods->add_option("--format", methods_format, "table|json");
@@ -201,6 +208,13 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   exp_t->add_option("--runs", exp_runs, "comma-separated run ids");
   std::string exp_sweep;
   exp_t->add_option("--sweep", exp_sweep, "a sweep (id or name): its grid and best point per method");
+
+  WeightsRequest w_req;
+  auto* exp_w = exp->add_subcommand("weights", "a run's trained encoder as a PyTorch state_dict (torch.load)");
+  exp_w->add_option("--run", w_req.run, "run id or name")->required();
+  exp_w->add_option("--encoder", w_req.encoder, "f or g (SDMI has both; default f)");
+  exp_w->add_option("--part", w_req.part, "all (backbone + projector), backbone or projector (default all)");
+  exp_w->add_option("--out", w_req.out, "output file (.pt)")->required();
 
   FigureRequest fig_req;
   std::string fig_epochs = "1,5,20,70,100";
@@ -342,6 +356,7 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   if (runs->parsed()) return cmd_runs(g, runs_format, runs_dataset, runs_method, runs_status, runs_tag);
   if (show->parsed()) return cmd_show(g, show_run, show_format);
   if (methods->parsed()) return cmd_methods(methods_format);
+  if (settings->parsed()) return cmd_settings(settings_format);
   if (presets->parsed()) return cmd_presets(presets_format);
   if (probe->parsed()) {
     for (const auto& kv : p_sets) probe_req.settings.push_back(split_setting(kv));
@@ -367,6 +382,7 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   if (sw_report->parsed()) return cmd_sweep_report(g, sw_which, sw_format, sw_out);
   if (sw_slurm->parsed()) return cmd_sweep_slurm(sl_req);
   if (merge->parsed()) return cmd_merge(merge_shards, merge_into, g.quiet);
+  if (exp_w->parsed()) return cmd_export_weights(g, w_req);
   if (exp_t->parsed() && !exp_sweep.empty()) return cmd_sweep_report(g, exp_sweep, exp_req.format, exp_req.out);
   if (exp_t->parsed()) {
     if (!exp_runs.empty()) exp_req.runs = parse_list(exp_runs, "runs");

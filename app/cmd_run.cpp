@@ -1,6 +1,7 @@
 // `run` (new, resumed, or one rank of a data-parallel run), `probe
 // --random-init` and `presets`.
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -111,6 +112,13 @@ RunConfig assemble_config(const RunRequest& req) {
   }
   sources.settings = req.settings;
   RunConfig cfg = assemble_config(sources);
+  if (!cfg.init_from.empty()) {
+    // Stored absolute, so that resume and reproduction find it from any folder.
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(cfg.init_from, ec))
+      throw ConfigError("init_from", "no weights file '" + cfg.init_from + "'");
+    cfg.init_from = std::filesystem::absolute(cfg.init_from).lexically_normal().string();
+  }
   resolve_device(cfg.device);  // a missing GPU is a config error, found before the run exists
   return cfg;
 }

@@ -109,6 +109,14 @@ int cmd_runs(const Global& g, const std::string& format, const std::string& data
 int cmd_show(const Global& g, const std::string& run, const std::string& format);
 int cmd_methods(const std::string& format);
 int cmd_export_table(const Global& g, const ExportRequest& req);
+int cmd_settings(const std::string& format);
+struct WeightsRequest {
+  std::string run;  // id or name
+  std::string encoder = "f";
+  std::string part = "all";  // all | backbone | projector
+  std::string out;
+};
+int cmd_export_weights(const Global& g, const WeightsRequest& req);
 int cmd_bench(const BenchRequest& req);
 struct TrainBenchRequest {
   std::string encoders = "small-cnn,resnet18";

@@ -19,15 +19,19 @@ for arg in "$@"; do
 done
 
 # Build tools and the libraries of core, storage and app.
-packages="build-essential cmake pkg-config ccache
+packages="build-essential cmake pkg-config ccache help2man lintian desktop-file-utils
   libtorch-dev libopenblas0-openmp zlib1g-dev libstb-dev dataset-fashion-mnist
   libsqlite3-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev
   libgloo-dev
-  slurm-wlm munge"
+  slurm-wlm munge
+  python3-torch"
 # libgloo-dev: the Gloo headers LibTorch's distributed backend (c10d) needs
 # for data-parallel runs. slurm-wlm, munge: the Slurm integration test starts
-# a one-node cluster of its own (tests/slurm).
+# a one-node cluster of its own (tests/slurm). python3-torch: the test that
+# loads exported weights in PyTorch (tests/core/test_weights.cpp).
+# help2man: the man page, from the program's --help. lintian,
+# desktop-file-utils: the package test (test-package.sh) checks the .deb.
 # libopenblas0-openmp: Debian's torch otherwise links the reference BLAS,
 # which made the Gaussian runs' small matrix products ~2.5x slower here.
 if [ "$gui" = 1 ]; then

@@ -28,8 +28,9 @@ RunOutcome Runner::train_with(RunRecorder& recorder, const RunConfig& cfg, Train
   FanOut fan(targets);
   control.stop = options.stop;
   if (options.parallel) control.parallel = *options.parallel;
-  // Image runs keep checkpoints; a continued run keeps its folder.
-  if (control.checkpoint_dir.empty() && is_image_data(cfg.dataset)) control.checkpoint_dir = db_.new_checkpoint_dir();
+  // Every run keeps a checkpoint (resume, export weights); a continued run
+  // keeps its folder.
+  if (control.checkpoint_dir.empty()) control.checkpoint_dir = db_.new_checkpoint_dir();
   return train(cfg, fan, control);
 }
 

@@ -125,6 +125,30 @@ TEST_F(Cli, RunShowAndRunsSpeakJson) {
   EXPECT_EQ(again.code, 0) << again.err;
 }
 
+// A Gaussian run keeps a checkpoint; its encoders export for PyTorch, and a
+// new run starts from the file (stored by absolute path).
+TEST_F(Cli, ExportWeightsAndInitFrom) {
+  ASSERT_EQ(run(with_small({"run", "--method", "sdmi", "--epochs", "2"})).code, 0);
+  const auto out = (dir_ / "g.pt").string();
+  auto r = run({"export", "weights", "--run", "1", "--encoder", "g", "--out", out});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("model = MlpEncoder(in_dim=2, hidden=64, out_dim=3)"), std::string::npos) << r.out;
+  EXPECT_TRUE(fs::is_regular_file(out));
+  r = run({"export", "weights", "--run", "1", "--encoder", "h", "--out", out});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("accepted: f, g"), std::string::npos) << r.err;
+  EXPECT_EQ(run({"export", "weights", "--run", "1", "--part", "backbone", "--out", out}).code, 2);
+  EXPECT_EQ(run({"export", "weights", "--run", "9", "--out", out}).code, 2);
+  fs::create_directories(dir_ / "elsewhere");
+  r = run(with_small({"run", "--method", "jmi", "--epochs", "1", "--init-from", (dir_ / "elsewhere" / ".." / "g.pt").string()}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = json::parse(run({"show", "2", "--format", "json"}).out);
+  EXPECT_EQ(j["config"]["init_from"], out);
+  r = run(with_small({"run", "--method", "jmi", "--epochs", "1", "--init-from", (dir_ / "none.pt").string()}));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("init_from"), std::string::npos) << r.err;
+}
+
 TEST_F(Cli, SimSiamFirstEpochMiIsNull) {
   ASSERT_EQ(run(with_small({"run", "--method", "simsiam", "--epochs", "2"})).code, 0);
   const auto j = json::parse(run({"show", "1", "--format", "json"}).out);
@@ -230,6 +254,18 @@ TEST_F(Cli, MiCalibrationWritesResultsTablesAndFigure) {
                         (dir_ / "x.svg").string()});
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find("table.md"), std::string::npos) << bad.err;
+#endif
+}
+
+// Without a display the window says so and exits; Qt would abort.
+TEST_F(Cli, NoDisplayGivesAMessageNotACrash) {
+#ifndef WB_WITH_GUI
+  GTEST_SKIP() << "a headless build has no window";
+#else
+  if (has_display() || std::getenv("WAYLAND_DISPLAY") != nullptr) GTEST_SKIP() << "a display is set: the window would open";
+  const auto r = run({});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("needs a display"), std::string::npos) << r.err;
 #endif
 }
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "models/weights.hpp"
 #include "training/distributed.hpp"
 
 namespace ssrl {
@@ -17,7 +18,8 @@ MethodBase::MethodBase(const MethodEnv& env)
 
 EncoderPtr MethodBase::make_encoder() {
   EncoderPtr e = make_encoder_();
-  init_from_generator(*e, gen_);
+  init_from_generator(*e, gen_);  // also with init_from: the run's later draws stay the same
+  if (!cfg_.init_from.empty()) load_encoder_weights(*e, cfg_.init_from);
   e->to(device_);
   return track(e);
 }

@@ -70,6 +70,16 @@ EncoderPtr make_image_encoder(const ImageEncoderOptions& opt) {
   return std::make_shared<ImageEncoder>(std::move(backbone), feat, opt);
 }
 
+ImageEncoderOptions image_encoder_options(const RunConfig& cfg, std::int64_t in_channels) {
+  ImageEncoderOptions o;
+  o.backbone = resolved_encoder(cfg);
+  o.in_channels = in_channels;
+  o.proj_dim = cfg.proj_dim;
+  o.proj_hidden = cfg.proj_hidden;
+  o.proj_layers = cfg.proj_layers;
+  return o;
+}
+
 PredictorImpl::PredictorImpl(std::int64_t dim, std::int64_t hidden)
     : fc1(register_module("fc1", torch::nn::Linear(dim, hidden))),
       fc2(register_module("fc2", torch::nn::Linear(hidden, dim))),

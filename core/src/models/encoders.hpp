@@ -1,12 +1,14 @@
 #pragma once
 // Networks: the encoders (backbone + projector, L2-normalised output) of the
-// Gaussian experiment (SPEC §5) and the real-data benchmark (SPEC §6), and
+// Gaussian experiment (docs/science.md §5) and the real-data benchmark (docs/science.md §6), and
 // the predictor head.
 
 #include <torch/torch.h>
 
 #include <memory>
 #include <string>
+
+#include "ssrl/config.hpp"
 
 namespace ssrl {
 
@@ -44,6 +46,9 @@ struct ImageEncoderOptions {
   int proj_layers = 3;
 };
 EncoderPtr make_image_encoder(const ImageEncoderOptions& opt);
+// The options a run's settings give (the training task and `export weights`
+// build the same network from them).
+ImageEncoderOptions image_encoder_options(const RunConfig& cfg, std::int64_t in_channels);
 
 // Two-layer predictor: Linear(d, h) + BN + ReLU + Linear(h, d). Not normalised.
 struct PredictorImpl : torch::nn::Module {

@@ -1,4 +1,4 @@
-// Real image data sets (SPEC §6) as a task: two augmented views per batch,
+// Real image data sets (docs/science.md §6) as a task: two augmented views per batch,
 // MI and collapse indicators on a fixed validation subset, a kNN monitor,
 // and a linear probe on frozen features at the end.
 #include <future>
@@ -111,7 +111,7 @@ class ImageTask : public Task {
     aug1_.mean = split_.mean;
     aug1_.std = split_.std;
     aug2_ = aug1_;
-    // Solarisation on the second view of the asymmetric methods (SPEC §8).
+    // Solarisation on the second view of the asymmetric methods (docs/science.md §8).
     const std::string base = find_method(cfg.method).base;
     if (base == "byol" || base == "mocov3" || base == "barlow-twins") aug2_.solarize_p = cfg.solarize_p;
 
@@ -122,11 +122,7 @@ class ImageTask : public Task {
     val_v1_ = augment(raw, aug1_, gen_);
     val_v2_ = augment(raw, aug2_, gen_);
 
-    enc_opt_.backbone = resolved_encoder(cfg);
-    enc_opt_.in_channels = train.channels();
-    enc_opt_.proj_dim = cfg.proj_dim;
-    enc_opt_.proj_hidden = cfg.proj_hidden;
-    enc_opt_.proj_layers = cfg.proj_layers;
+    enc_opt_ = image_encoder_options(cfg, train.channels());
   }
 
   std::function<EncoderPtr()> encoder_factory() const override {

@@ -201,7 +201,10 @@ RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const TrainContr
       outcome.epochs_done = epoch;
       if (!control.checkpoint_dir.empty()) {
         snapshot = take_snapshot(*method, gen, epoch, cfg);
-        if (cfg.checkpoint_every > 0 && epoch % cfg.checkpoint_every == 0 && epoch < cfg.epochs) save(snapshot);
+        // checkpoint_every is an image setting: a Gaussian run's epochs take
+        // milliseconds, so it keeps one checkpoint, at the end or when stopped.
+        const int every = is_image_data(cfg.dataset) ? cfg.checkpoint_every : 0;
+        if (every > 0 && epoch % every == 0 && epoch < cfg.epochs) save(snapshot);
       }
     }
     if (outcome.status == RunStatus::Finished || outcome.status == RunStatus::Interrupted) {
