@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 #include <thread>
 
 #include "main_window.hpp"
@@ -43,6 +45,7 @@ void prepare_application() {
   QSurfaceFormat::setDefaultFormat(fmt);
   QApplication::setApplicationName(QStringLiteral("SSRL Workbench"));
   QApplication::setOrganizationName(QStringLiteral("ssrl-workbench"));
+  QGuiApplication::setDesktopFileName(QStringLiteral("io.github.ssrl_workbench.SsrlWorkbench"));  // the menu entry
 }
 
 double percentile(std::vector<double> v, double q) {
@@ -52,9 +55,31 @@ double percentile(std::vector<double> v, double q) {
   return v[std::min(i, v.size() - 1)];
 }
 
+// Qt aborts the process when it finds no display; say why and exit instead.
+bool have_display() {
+  auto set = [](const char* name) {
+    const char* v = std::getenv(name);
+    return v != nullptr && *v != '\0';
+  };
+  if (set("DISPLAY") || set("WAYLAND_DISPLAY")) return true;
+  const char* platform = std::getenv("QT_QPA_PLATFORM");
+  return platform != nullptr && *platform != '\0' && std::string(platform).rfind("xcb", 0) != 0 &&
+         std::string(platform).rfind("wayland", 0) != 0;
+}
+
+int no_display(const char* what) {
+  std::fprintf(stderr,
+               "error: %s needs a display, and there is none (DISPLAY and WAYLAND_DISPLAY are unset).\n"
+               "Every command works without one (ssrl-workbench --help); for the window use a desktop session, "
+               "ssh -X, or xvfb-run -a ssrl-workbench.\n",
+               what);
+  return 1;
+}
+
 }  // namespace
 
 int run_workbench(int argc, char** argv, const std::string& db_path) {
+  if (!have_display()) return no_display("the window");
   prepare_application();
   QApplication app(argc, argv);
   MainWindow window(QString::fromStdString(db_path));
@@ -63,6 +88,7 @@ int run_workbench(int argc, char** argv, const std::string& db_path) {
 }
 
 int run_gui_benchmark(int argc, char** argv, const std::string&, const GuiBenchOptions& opt) {
+  if (!have_display()) return no_display("bench gui");
   prepare_application();
   QApplication app(argc, argv);
   // Benchmark runs go to a scratch database, never the user's.

@@ -16,12 +16,14 @@ std::vector<std::string> resource_dirs() {
   namespace fs = std::filesystem;
   std::vector<std::string> dirs;
   if (const char* env = std::getenv("SSRL_RESOURCE_DIR"); env != nullptr && *env != '\0') dirs.push_back(env);
-#ifdef SSRL_SOURCE_RESOURCE_DIR
-  dirs.push_back(SSRL_SOURCE_RESOURCE_DIR);
-#endif
+  // An installed binary reads its own prefix's copy, also on a machine
+  // that still has the source tree it was built from.
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) dirs.push_back((exe.parent_path().parent_path() / "share" / "ssrl-workbench" / "resources").string());
+#ifdef SSRL_SOURCE_RESOURCE_DIR
+  dirs.push_back(SSRL_SOURCE_RESOURCE_DIR);
+#endif
   std::vector<std::string> existing;
   for (const auto& d : dirs)
     if (fs::is_directory(d, ec) && std::find(existing.begin(), existing.end(), d) == existing.end()) existing.push_back(d);
