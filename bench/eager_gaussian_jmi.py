@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Eager PyTorch reference for the workbench's speed claim.
 
-A full-batch JMI run on the Gaussian mixture of SPEC §5, written the way a
+A full-batch JMI run on the Gaussian mixture of docs/science.md §5, written the way a
 researcher would write it in PyTorch: the same encoder, cos-DV loss, SGD with
 momentum and cosine annealing, and after every epoch the three MI estimates
 on the 2500-point validation set, cluster centres and collapse indicators.

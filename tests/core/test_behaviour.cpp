@@ -1,4 +1,4 @@
-// The paper's behavioural claims on the Gaussian experiment (SPEC §5), in the
+// The paper's behavioural claims on the Gaussian experiment (docs/science.md §5), in the
 // mini-batch setting with the shipped defaults and fixed seeds 0, 1, 2.
 // Thresholds leave wide margins: measured values are in the closing note of
 // the Gaussian issue and in `reproduce gaussian --seeds 0,1,2`.

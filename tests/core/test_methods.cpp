@@ -1,5 +1,5 @@
 // Every registered method trains on a small Gaussian problem; the schedule
-// properties of SPEC §2 (stop-gradients, shared encoder, EMA) hold.
+// properties of docs/science.md §2 (stop-gradients, shared encoder, EMA) hold.
 #include <gtest/gtest.h>
 
 #include "data/gaussian_mixture.hpp"

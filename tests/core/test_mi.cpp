@@ -1,4 +1,4 @@
-// The three MI lower bounds of SPEC §4 against plain-Python references, on
+// The three MI lower bounds of docs/science.md §4 against plain-Python references, on
 // every path (fused kernel, tensor row blocks, dense), and their memory.
 #include <gtest/gtest.h>
 
@@ -52,7 +52,7 @@ TEST(MiEstimates, OrthonormalByHand) {
   EXPECT_NEAR(f.jsd, v.jsd, 1e-6);
 }
 
-// SPEC §4: memory O(N * block), not O(N^2).
+// docs/science.md §4: memory O(N * block), not O(N^2).
 TEST(MiEstimates, BlockwiseMemoryDoesNotGrowQuadratically) {
   auto gen = at::detail::createCPUGenerator(1);
   std::vector<std::int64_t> peaks;

@@ -3,7 +3,7 @@
 
 Plain Python (math, random, json) and nothing else: no torch, no numpy, so the
 numbers do not come from the code under test. Every formula is written from
-SPEC §1, §4 and §8 directly, pair by pair. Regenerate with
+docs/science.md §1, §4 and §8 directly, pair by pair. Regenerate with
 
     python3 tests/golden/make_golden.py > tests/golden/golden.json
 """

@@ -1,5 +1,5 @@
 #pragma once
-// The MI estimators of SPEC §4 against a known truth (`reproduce
+// The MI estimators of docs/science.md §4 against a known truth (`reproduce
 // mi-calibration`). Two families of pairs whose dependence is known exactly:
 //  - gaussian: x ~ N(0, I_d), y = rho x + sqrt(1 - rho^2) e; I = -d/2 log(1 - rho^2).
 //  - vmf: x uniform on the sphere S^2, y ~ von Mises-Fisher(x, kappa) on S^2;
@@ -7,7 +7,7 @@
 //    kappa cos(x, y) + const, so the cosine critic at t = 1 / kappa is optimal.
 // Each estimator is compared with the quantity it bounds: cos-DV and InfoNCE
 // with the MI (InfoNCE also with log N), JSD with 2 JSD(joint || product) -
-// log 4 (the f-GAN form of SPEC §8 bounds that, not the MI; it is <= 0).
+// log 4 (the f-GAN form of docs/science.md §8 bounds that, not the MI; it is <= 0).
 // No torch here.
 
 #include <cstdint>

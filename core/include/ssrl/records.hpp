@@ -80,7 +80,7 @@ struct RunOutcome {
 
 // The best achievable minimum angle (degrees) between k points on the unit
 // sphere in R^3 (the Tammes problem), known for k = 2..12; empty otherwise.
-// Five points: 90° (a triangular bipyramid), the reference of SPEC §5.
+// Five points: 90° (a triangular bipyramid), the reference of docs/science.md §5.
 std::optional<double> tammes_optimum_deg(int k);
 
 // For each centre, the angle (degrees) to its nearest other centre; then

@@ -1,4 +1,4 @@
-// The data sets (SPEC §5, §6), declared once.
+// The data sets (docs/science.md §5, §6), declared once.
 #include "ssrl/datasets.hpp"
 
 #include <algorithm>
@@ -11,7 +11,7 @@ namespace {
 
 using json = nlohmann::json;
 
-// The paper's heads for 32x32 images and larger (SPEC §6).
+// The paper's heads for 32x32 images and larger (docs/science.md §6).
 json paper_heads() {
   return {{"proj_dim", 256}, {"proj_layers", 3}, {"proj_hidden", 2048}, {"predictor_hidden", 256}};
 }

@@ -1,5 +1,5 @@
 #pragma once
-// The standard augmentation recipe for small images (SPEC §8) as batched
+// The standard augmentation recipe for small images (docs/science.md §8) as batched
 // tensor operations, so it runs on the training device; every random draw
 // comes from the run's generator.
 

@@ -1,5 +1,5 @@
 #pragma once
-// The controlled Gaussian-mixture experiment of SPEC §5.
+// The controlled Gaussian-mixture experiment of docs/science.md §5.
 
 #include <torch/torch.h>
 

@@ -1,5 +1,5 @@
 #pragma once
-// Real image data sets of SPEC §6, read from files the user points at
+// Real image data sets of docs/science.md §6, read from files the user points at
 // (nothing is downloaded). Every loader checks what it reads and fails with
 // a DataError naming the file and the problem.
 

@@ -1,5 +1,5 @@
 #pragma once
-// Collapse indicators and cluster geometry (SPEC §5, §8).
+// Collapse indicators and cluster geometry (docs/science.md §5, §8).
 
 #include <torch/torch.h>
 

@@ -1,6 +1,6 @@
 #pragma once
-// Evaluation on frozen features: the linear probe (SPEC §6) and the
-// weighted kNN monitor (SPEC §8).
+// Evaluation on frozen features: the linear probe (docs/science.md §6) and the
+// weighted kNN monitor (docs/science.md §8).
 
 #include <torch/torch.h>
 

@@ -1,4 +1,4 @@
-// JMI prototype (SPEC §2): one encoder f, both views, one joint step.
+// JMI prototype (docs/science.md §2): one encoder f, both views, one joint step.
 #include "methods/method_file.hpp"
 
 #if SSRL_METHOD_DESCRIPTION

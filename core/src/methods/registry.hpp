@@ -1,7 +1,7 @@
 #pragma once
 // The method registry. Adding a method: one file in this folder (see
-// method_file.hpp and any method as an example), its line here, its name in
-// core/CMakeLists.txt's WB_METHODS, and its tests.
+// method_file.hpp and any method as an example), its line here (CMake reads
+// this list for the sources), and its tests; the README walks through it.
 
 // clang-format off
 #define SSRL_METHODS(X) \

@@ -1,4 +1,4 @@
-// SDMI prototype (SPEC §2): two encoders f and g, each with its own optimiser,
+// SDMI prototype (docs/science.md §2): two encoders f and g, each with its own optimiser,
 // updated in alternation against a stop-gradient copy of the other's output.
 #include "methods/method_file.hpp"
 

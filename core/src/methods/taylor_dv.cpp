@@ -1,4 +1,4 @@
-// Taylor-DV: second-order cumulant surrogate of the DV marginal term (SPEC §1).
+// Taylor-DV: second-order cumulant surrogate of the DV marginal term (docs/science.md §1).
 #include "methods/method_file.hpp"
 
 #if SSRL_METHOD_DESCRIPTION

@@ -1,4 +1,4 @@
-// The backbones of SPEC §6: a small CNN for CPU-sized runs, ResNet-18/50
+// The backbones of docs/science.md §6: a small CNN for CPU-sized runs, ResNet-18/50
 // with the small-image stem.
 #include "models/backbones.hpp"
 
@@ -86,7 +86,7 @@ struct Bottleneck : torch::nn::Module {
   torch::nn::BatchNorm2d down_bn{nullptr};
 };
 
-// ResNet with the small-image stem of SPEC §8: 3x3 convolution, stride 1,
+// ResNet with the small-image stem of docs/science.md §8: 3x3 convolution, stride 1,
 // padding 1, no max-pool.
 struct ResNet : Backbone {
   ResNet(std::int64_t in, bool bottleneck, const std::vector<int>& layers) {

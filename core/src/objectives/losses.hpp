@@ -11,7 +11,7 @@ namespace ssrl::losses {
 // that never stores the N x M matrix; plain tensor ops elsewhere.
 torch::Tensor row_logsumexp(const torch::Tensor& a, const torch::Tensor& b, double inv_t, bool exclude_diag);
 
-// Batch cos-DV loss of SPEC §1 with T = cos / t:
+// Batch cos-DV loss of docs/science.md §1 with T = cos / t:
 //   -( mean_i T_ii - log( mean_{i != j} exp T_ij ) )
 // Without the marginal term only -mean_i T_ii remains.
 torch::Tensor cos_dv(const torch::Tensor& za, const torch::Tensor& zb, double temperature,

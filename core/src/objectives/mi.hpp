@@ -1,5 +1,5 @@
 #pragma once
-// Lower-bound MI estimators of SPEC §4 between two branches' outputs.
+// Lower-bound MI estimators of docs/science.md §4 between two branches' outputs.
 
 #include <cstdint>
 

@@ -1,4 +1,4 @@
-// The controlled Gaussian-mixture experiment (SPEC §5) as a task.
+// The controlled Gaussian-mixture experiment (docs/science.md §5) as a task.
 #include "data/gaussian_mixture.hpp"
 #include "evaluation/metrics.hpp"
 #include "objectives/mi.hpp"
