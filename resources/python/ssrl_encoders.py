@@ -10,7 +10,8 @@ constructor call that fits the file it wrote.
 
     import torch
     from ssrl_encoders import ImageEncoder
-    model = ImageEncoder("small-cnn", in_channels=1, proj_hidden=512, proj_dim=128, proj_layers=2)
+    model = ImageEncoder("small-cnn", in_channels=1, proj_hidden=512, proj_dim=128, proj_layers=2,
+                         hidden_bias=True, hidden_bn=True, out_bias=True, out_norm="bn-affine")  # as printed
     model.load_state_dict(torch.load("encoder.pt"))
     model.eval()
     z = model(images)              # N x proj_dim, unit rows (what the losses see)
@@ -123,21 +124,30 @@ def make_backbone(name, in_channels=3):
 
 
 class Projector(nn.Module):
-    """`layers` x (Linear + BN), ReLU between them."""
+    """`layers` Linear layers, ReLU between them; hidden layers with batch norm
+    (hidden_bn), the output with `out_norm`: "bn" (batch norm without affine
+    parameters, SimSiam's), "bn-affine" or "none". `export weights` prints the
+    arguments of the run it exported."""
 
-    def __init__(self, in_dim, hidden, out_dim, layers):
+    def __init__(self, in_dim, hidden, out_dim, layers, hidden_bias=True, hidden_bn=True, out_bias=True,
+                 out_norm="bn"):
         super().__init__()
         self.layers = layers
         c = in_dim
         for i in range(layers):
-            o = out_dim if i + 1 == layers else hidden
-            setattr(self, f"fc{i}", nn.Linear(c, o))
-            setattr(self, f"bn{i}", nn.BatchNorm1d(o))
+            last = i + 1 == layers
+            o = out_dim if last else hidden
+            setattr(self, f"fc{i}", nn.Linear(c, o, bias=out_bias if last else hidden_bias))
+            if (out_norm != "none") if last else hidden_bn:
+                setattr(self, f"bn{i}", nn.BatchNorm1d(o, affine=out_norm == "bn-affine" if last else True))
             c = o
 
     def forward(self, x):
         for i in range(self.layers):
-            x = getattr(self, f"bn{i}")(getattr(self, f"fc{i}")(x))
+            x = getattr(self, f"fc{i}")(x)
+            bn = getattr(self, f"bn{i}", None)
+            if bn is not None:
+                x = bn(x)
             if i + 1 < self.layers:
                 x = F.relu(x)
         return x
@@ -146,10 +156,10 @@ class Projector(nn.Module):
 class ImageEncoder(nn.Module):
     """Backbone + projector; forward() gives unit rows, features() the backbone output."""
 
-    def __init__(self, backbone, in_channels=3, proj_hidden=2048, proj_dim=256, proj_layers=3):
+    def __init__(self, backbone, in_channels=3, proj_hidden=2048, proj_dim=256, proj_layers=3, **head):
         super().__init__()
         self.backbone = make_backbone(backbone, in_channels)
-        self.projector = Projector(self.backbone.out_features, proj_hidden, proj_dim, proj_layers)
+        self.projector = Projector(self.backbone.out_features, proj_hidden, proj_dim, proj_layers, **head)
 
     def features(self, x):
         return self.backbone(x)

@@ -124,10 +124,8 @@ TEST_F(Weights, ImageEncodersBackbonesAndProjectorsLoadInPyTorch) {
   struct Case {
     std::string backbone;
     int channels, layers;
-    std::string call;
   };
-  const Case cases[] = {{"small-cnn", 1, 2, "ImageEncoder(\"small-cnn\", in_channels=1, proj_hidden=48, proj_dim=16, proj_layers=2)"},
-                        {"resnet18", 3, 3, "ImageEncoder(\"resnet18\", in_channels=3, proj_hidden=48, proj_dim=16, proj_layers=3)"}};
+  const Case cases[] = {{"small-cnn", 1, 2}, {"resnet18", 3, 3}};
   for (const auto& c : cases) {
     ImageEncoderOptions o;
     o.backbone = c.backbone;
@@ -152,7 +150,9 @@ TEST_F(Weights, ImageEncodersBackbonesAndProjectorsLoadInPyTorch) {
     save_tensor(z, path("z.pt"));
     save_tensor(h, path("h.pt"));
     EXPECT_EQ(save_state_dict(*enc, path("all.pt")), static_cast<int>(enc->parameters().size() + enc->buffers().size()));
-    EXPECT_EQ(python({"compare", kEncoders, c.call, "all", path("all.pt"), path("x.pt"), path("z.pt"), path("h.pt")}), 0)
+    EXPECT_EQ(python({"compare", kEncoders, python_constructor(o, "all"), "all", path("all.pt"), path("x.pt"), path("z.pt"),
+                      path("h.pt")}),
+              0)
         << c.backbone;
     torch::nn::Module* backbone = nullptr;
     torch::nn::Module* projector = nullptr;
@@ -161,14 +161,12 @@ TEST_F(Weights, ImageEncodersBackbonesAndProjectorsLoadInPyTorch) {
     ASSERT_TRUE(backbone != nullptr && projector != nullptr);
     save_state_dict(*backbone, path("backbone.pt"));
     save_state_dict(*projector, path("projector.pt"));
-    EXPECT_EQ(python({"compare", kEncoders, "make_backbone(\"" + c.backbone + "\", in_channels=" + std::to_string(c.channels) + ")",
-                      "backbone", path("backbone.pt"), path("x.pt"), path("h.pt")}),
+    EXPECT_EQ(python({"compare", kEncoders, python_constructor(o, "backbone"), "backbone", path("backbone.pt"), path("x.pt"),
+                      path("h.pt")}),
               0)
         << c.backbone;
-    EXPECT_EQ(python({"compare", kEncoders,
-                      "Projector(in_dim=" + std::to_string(enc->feature_dim()) + ", hidden=48, out_dim=16, layers=" +
-                          std::to_string(c.layers) + ")",
-                      "projector", path("projector.pt"), path("h.pt"), path("z.pt")}),
+    EXPECT_EQ(python({"compare", kEncoders, python_constructor(o, "projector"), "projector", path("projector.pt"), path("h.pt"),
+                      path("z.pt")}),
               0)
         << c.backbone;
     // A backbone's file starts an encoder's backbone (--init-from).

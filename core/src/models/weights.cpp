@@ -16,8 +16,11 @@ namespace fs = std::filesystem;
 
 std::map<std::string, torch::Tensor> state_of(const torch::nn::Module& module) {
   std::map<std::string, torch::Tensor> out;
-  for (const auto& p : module.named_parameters(/*recurse=*/true)) out[p.key()] = p.value();
-  for (const auto& b : module.named_buffers(/*recurse=*/true)) out[b.key()] = b.value();
+  // A batch norm without affine parameters may hold undefined placeholders.
+  for (const auto& p : module.named_parameters(/*recurse=*/true))
+    if (p.value().defined()) out[p.key()] = p.value();
+  for (const auto& b : module.named_buffers(/*recurse=*/true))
+    if (b.value().defined()) out[b.key()] = b.value();
   return out;
 }
 
@@ -85,6 +88,23 @@ void assign(torch::nn::Module& module, const std::map<std::string, torch::Tensor
 }
 
 }  // namespace
+
+std::string python_constructor(const ImageEncoderOptions& o, const std::string& part) {
+  std::ostringstream s;
+  // The projector's layout as the encoder has it (every hidden layer with
+  // bias and affine batch norm, an affine batch norm on the output).
+  const std::string head = ", hidden_bias=True, hidden_bn=True, out_bias=True, out_norm=\"bn-affine\"";
+  if (part == "backbone") {
+    s << "make_backbone(\"" << o.backbone << "\", in_channels=" << o.in_channels << ")";
+  } else if (part == "projector") {
+    s << "Projector(in_dim=" << make_image_encoder(o)->feature_dim() << ", hidden=" << o.proj_hidden << ", out_dim=" << o.proj_dim
+      << ", layers=" << o.proj_layers << head << ")";
+  } else {
+    s << "ImageEncoder(\"" << o.backbone << "\", in_channels=" << o.in_channels << ", proj_hidden=" << o.proj_hidden
+      << ", proj_dim=" << o.proj_dim << ", proj_layers=" << o.proj_layers << head << ")";
+  }
+  return s.str();
+}
 
 int save_state_dict(const torch::nn::Module& module, const std::string& path) {
   c10::Dict<std::string, at::Tensor> dict;

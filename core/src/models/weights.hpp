@@ -20,4 +20,9 @@ int save_state_dict(const torch::nn::Module& module, const std::string& path);
 // other; DataError naming the file and the entries otherwise.
 void load_encoder_weights(EncoderNet& encoder, const std::string& path);
 
+// The constructor call in resources/python/ssrl_encoders.py whose modules
+// carry the same names and shapes as an image encoder built from `o`:
+// part "all" (ImageEncoder), "backbone" (make_backbone) or "projector".
+std::string python_constructor(const ImageEncoderOptions& o, const std::string& part);
+
 }  // namespace ssrl

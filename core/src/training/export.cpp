@@ -1,7 +1,6 @@
 // `export weights`: one encoder of a stored run, from its checkpoint, as a
 // state_dict for PyTorch.
 #include <algorithm>
-#include <sstream>
 
 #include "methods/method.hpp"
 #include "models/weights.hpp"
@@ -14,19 +13,8 @@ namespace ssrl {
 namespace {
 
 std::string python_call(const RunConfig& cfg, const ImageEncoderOptions& o, const std::string& part) {
-  std::ostringstream s;
-  if (!is_image_data(cfg.dataset)) {
-    s << "MlpEncoder(in_dim=2, hidden=" << cfg.hidden_dim << ", out_dim=3)";
-  } else if (part == "backbone") {
-    s << "make_backbone(\"" << o.backbone << "\", in_channels=" << o.in_channels << ")";
-  } else if (part == "projector") {
-    s << "Projector(in_dim=" << make_image_encoder(o)->feature_dim() << ", hidden=" << o.proj_hidden
-      << ", out_dim=" << o.proj_dim << ", layers=" << o.proj_layers << ")";
-  } else {
-    s << "ImageEncoder(\"" << o.backbone << "\", in_channels=" << o.in_channels << ", proj_hidden=" << o.proj_hidden
-      << ", proj_dim=" << o.proj_dim << ", proj_layers=" << o.proj_layers << ")";
-  }
-  return s.str();
+  if (is_image_data(cfg.dataset)) return python_constructor(o, part);
+  return "MlpEncoder(in_dim=2, hidden=" + std::to_string(cfg.hidden_dim) + ", out_dim=3)";
 }
 
 }  // namespace
