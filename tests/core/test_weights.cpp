@@ -150,7 +150,7 @@ TEST_F(Weights, ImageEncodersBackbonesAndProjectorsLoadInPyTorch) {
     save_tensor(z, path("z.pt"));
     save_tensor(h, path("h.pt"));
     EXPECT_EQ(save_state_dict(*enc, path("all.pt")), static_cast<int>(enc->parameters().size() + enc->buffers().size()));
-    EXPECT_EQ(python({"compare", kEncoders, python_constructor(o, "all"), "all", path("all.pt"), path("x.pt"), path("z.pt"),
+    EXPECT_EQ(python({"compare", kEncoders, python_constructor(o, *enc, "all"), "all", path("all.pt"), path("x.pt"), path("z.pt"),
                       path("h.pt")}),
               0)
         << c.backbone;
@@ -161,11 +161,11 @@ TEST_F(Weights, ImageEncodersBackbonesAndProjectorsLoadInPyTorch) {
     ASSERT_TRUE(backbone != nullptr && projector != nullptr);
     save_state_dict(*backbone, path("backbone.pt"));
     save_state_dict(*projector, path("projector.pt"));
-    EXPECT_EQ(python({"compare", kEncoders, python_constructor(o, "backbone"), "backbone", path("backbone.pt"), path("x.pt"),
+    EXPECT_EQ(python({"compare", kEncoders, python_constructor(o, *enc, "backbone"), "backbone", path("backbone.pt"), path("x.pt"),
                       path("h.pt")}),
               0)
         << c.backbone;
-    EXPECT_EQ(python({"compare", kEncoders, python_constructor(o, "projector"), "projector", path("projector.pt"), path("h.pt"),
+    EXPECT_EQ(python({"compare", kEncoders, python_constructor(o, *enc, "projector"), "projector", path("projector.pt"), path("h.pt"),
                       path("z.pt")}),
               0)
         << c.backbone;

@@ -89,20 +89,25 @@ void assign(torch::nn::Module& module, const std::map<std::string, torch::Tensor
 
 }  // namespace
 
-std::string python_constructor(const ImageEncoderOptions& o, const std::string& part) {
+std::string python_constructor(const ImageEncoderOptions& o, const EncoderNet& encoder, const std::string& part) {
+  if (part == "backbone") return "make_backbone(\"" + o.backbone + "\", in_channels=" + std::to_string(o.in_channels) + ")";
+  std::map<std::string, torch::Tensor> head;
+  for (const auto& child : encoder.named_children())
+    if (child.key() == "projector") head = state_of(*child.value());
+  const std::string last = std::to_string(o.proj_layers - 1);
+  auto has = [&](const std::string& key) { return head.count(key) > 0; };
+  const std::string out_norm = !has("bn" + last + ".running_mean") ? "none" : has("bn" + last + ".weight") ? "bn-affine" : "bn";
+  auto py = [](bool b) { return b ? "True" : "False"; };
+  std::ostringstream layout;
+  layout << ", hidden_bias=" << py(has("fc0.bias")) << ", hidden_bn=" << py(has("bn0.running_mean"))
+         << ", out_bias=" << py(has("fc" + last + ".bias")) << ", out_norm=\"" << out_norm << "\"";
   std::ostringstream s;
-  // The projector's layout as the encoder has it (every hidden layer with
-  // bias and affine batch norm, an affine batch norm on the output).
-  const std::string head = ", hidden_bias=True, hidden_bn=True, out_bias=True, out_norm=\"bn-affine\"";
-  if (part == "backbone") {
-    s << "make_backbone(\"" << o.backbone << "\", in_channels=" << o.in_channels << ")";
-  } else if (part == "projector") {
-    s << "Projector(in_dim=" << make_image_encoder(o)->feature_dim() << ", hidden=" << o.proj_hidden << ", out_dim=" << o.proj_dim
-      << ", layers=" << o.proj_layers << head << ")";
-  } else {
+  if (part == "projector")
+    s << "Projector(in_dim=" << encoder.feature_dim() << ", hidden=" << o.proj_hidden << ", out_dim=" << o.proj_dim
+      << ", layers=" << o.proj_layers << layout.str() << ")";
+  else
     s << "ImageEncoder(\"" << o.backbone << "\", in_channels=" << o.in_channels << ", proj_hidden=" << o.proj_hidden
-      << ", proj_dim=" << o.proj_dim << ", proj_layers=" << o.proj_layers << head << ")";
-  }
+      << ", proj_dim=" << o.proj_dim << ", proj_layers=" << o.proj_layers << layout.str() << ")";
   return s.str();
 }
 

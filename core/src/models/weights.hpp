@@ -21,8 +21,10 @@ int save_state_dict(const torch::nn::Module& module, const std::string& path);
 void load_encoder_weights(EncoderNet& encoder, const std::string& path);
 
 // The constructor call in resources/python/ssrl_encoders.py whose modules
-// carry the same names and shapes as an image encoder built from `o`:
-// part "all" (ImageEncoder), "backbone" (make_backbone) or "projector".
-std::string python_constructor(const ImageEncoderOptions& o, const std::string& part);
+// carry the same names and shapes as `encoder`, an image encoder built from
+// `o`: part "all" (ImageEncoder), "backbone" (make_backbone) or "projector".
+// The projector's layout (biases, batch norms, output norm) is read from the
+// module itself, so it follows each method's head.
+std::string python_constructor(const ImageEncoderOptions& o, const EncoderNet& encoder, const std::string& part);
 
 }  // namespace ssrl

@@ -10,14 +10,6 @@
 #include "training/checkpoint.hpp"
 
 namespace ssrl {
-namespace {
-
-std::string python_call(const RunConfig& cfg, const ImageEncoderOptions& o, const std::string& part) {
-  if (is_image_data(cfg.dataset)) return python_constructor(o, part);
-  return "MlpEncoder(in_dim=2, hidden=" + std::to_string(cfg.hidden_dim) + ", out_dim=3)";
-}
-
-}  // namespace
 
 WeightsExport export_weights(const RunConfig& stored, const std::string& checkpoint, const std::string& encoder,
                              const std::string& part, const std::string& out) {
@@ -51,7 +43,8 @@ WeightsExport export_weights(const RunConfig& stored, const std::string& checkpo
     if (m == nullptr) throw ConfigError("part", "encoder '" + encoder + "' has no " + part);
   }
   WeightsExport result;
-  result.python = python_call(cfg, o, part);
+  result.python = images ? python_constructor(o, dynamic_cast<const EncoderNet&>(method->module(encoder)), part)
+                         : "MlpEncoder(in_dim=2, hidden=" + std::to_string(cfg.hidden_dim) + ", out_dim=3)";
   result.tensors = save_state_dict(*m, out);
   for (const auto& p : m->parameters()) result.values += p.numel();
   for (const auto& b : m->buffers()) result.values += b.numel();
