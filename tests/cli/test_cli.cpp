@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -426,6 +427,30 @@ TEST_F(ImageCli, PresetsCarryThePapersSettings) {
   EXPECT_EQ(j["config"]["proj_dim"], 256);
   EXPECT_EQ(j["config"]["proj_layers"], 2);
   EXPECT_DOUBLE_EQ(j["config"]["ema_momentum"].get<double>(), 0.996);
+}
+
+// An image run's encoder, exported whole and in parts, loads strictly into
+// the PyTorch module `export weights` names (Debian's python3-torch; skipped
+// without it). The numbers are compared in test_weights.
+TEST_F(ImageCli, ExportedEncoderLoadsIntoTheNamedPyTorchModule) {
+  std::string python;
+  for (const char* candidate : {"/usr/bin/python3", "python3"})
+    if (python.empty() && std::system((std::string(candidate) + " -c 'import torch' >/dev/null 2>&1").c_str()) == 0)
+      python = candidate;
+  if (python.empty()) GTEST_SKIP() << "no python3 that imports torch (install Debian's python3-torch)";
+  ASSERT_EQ(run(small({"run", "--method", "byol", "--epochs", "1"})).code, 0);
+  for (const char* part : {"all", "backbone", "projector"}) {
+    const auto out = (dir_ / (std::string(part) + ".pt")).string();
+    const auto r = run({"export", "weights", "--run", "1", "--part", part, "--out", out});
+    ASSERT_EQ(r.code, 0) << r.err;
+    const auto at = r.out.find("model = ");
+    ASSERT_NE(at, std::string::npos) << r.out;
+    const std::string call = r.out.substr(at + 8, r.out.find('\n', at) - at - 8);
+    std::ofstream(dir_ / "load.py") << "import sys, torch\nsys.path.insert(0, '" << WB_SOURCE_DIR << "/resources/python')\n"
+                                   << "from ssrl_encoders import *\nm = " << call << "\n"
+                                   << "m.load_state_dict(torch.load('" << out << "'))\n";
+    EXPECT_EQ(std::system((python + " " + (dir_ / "load.py").string()).c_str()), 0) << part << ": " << call;
+  }
 }
 
 // Ctrl-C in the middle of an image run keeps the last completed epoch in a
