@@ -190,6 +190,10 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   auto* settings = app.add_subcommand("settings", "every run setting: default, range, who uses it, meaning");
   settings->add_option("--format", settings_format, "table|markdown|json");
 
+  std::string datasets_format = "table";
+  auto* datasets_cmd = app.add_subcommand("datasets", "the data sets: files, folder, encoder, normalisation, defaults");
+  datasets_cmd->add_option("--format", datasets_format, "table|json");
+
   std::string methods_format = "table";
   auto* methods = app.add_subcommand("methods", "methods and variants with paradigm and defaults");
   methods->add_option("--format", methods_format, "table|json");
@@ -357,6 +361,7 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   if (show->parsed()) return cmd_show(g, show_run, show_format);
   if (methods->parsed()) return cmd_methods(methods_format);
   if (settings->parsed()) return cmd_settings(settings_format);
+  if (datasets_cmd->parsed()) return cmd_datasets(datasets_format);
   if (presets->parsed()) return cmd_presets(presets_format);
   if (probe->parsed()) {
     for (const auto& kv : p_sets) probe_req.settings.push_back(split_setting(kv));

@@ -11,6 +11,7 @@
 #include "progress.hpp"
 #include "ssrl/bench.hpp"
 #include "ssrl/config.hpp"
+#include "ssrl/datasets.hpp"
 #include "ssrl/errors.hpp"
 #include "ssrl/methods.hpp"
 #include "ssrl/storage/database.hpp"
@@ -268,7 +269,7 @@ int cmd_settings(const std::string& format) {
               << "`core/include/ssrl/settings.def`; do not edit by hand (the `settings_doc` test checks that it is current).\n\n"
               << "Every key works with `--set key=value`, in config files, presets and sweeps; the keys marked with a flag\n"
               << "also have `--key-with-dashes`. The defaults are the declaration's: a data set and a method bring their own\n"
-              << "for some keys (`core/src/config/datasets.cpp`, `ssrl-workbench methods --format json`).\n";
+              << "for some keys (`ssrl-workbench datasets`, `ssrl-workbench methods --format json`).\n";
     for (const SettingGroup g : kSettingGroups) {
       std::cout << "\n## " << group_title(g) << "\n\n| Key | Default | Range | Used by | Meaning |\n|---|---|---|---|---|\n";
       for (const auto& f : config_fields()) {
@@ -297,6 +298,43 @@ int cmd_settings(const std::string& format) {
     t.rows.push_back({Cell::str(f.key), Cell::str(default_text(f)), Cell::str(f.range()), Cell::str(scope_text(f)),
                       Cell::str(f.description)});
   std::cout << storage::render(t, storage::TableFormat::Text);
+  return kOk;
+}
+
+// The data sets as declared (core/src/config/datasets.cpp): where their files
+// are read from, their default encoder and normalisation, the defaults they bring.
+int cmd_datasets(const std::string& format) {
+  check_format(format, {"table", "json"});
+  auto numbers = [](const std::vector<float>& v) {
+    std::ostringstream s;
+    for (std::size_t i = 0; i < v.size(); ++i) s << (i ? ", " : "") << v[i];
+    return s.str();
+  };
+  if (format == "json") {
+    json a = json::array();
+    for (const auto& d : datasets())
+      a.push_back({{"name", d.name}, {"title", d.title}, {"format", d.format}, {"files", d.files},
+                   {"default_dir", d.default_dir}, {"encoder", d.encoder}, {"classes", d.classes},
+                   {"channels", d.channels}, {"image_size", d.image_size}, {"mean", d.mean}, {"std", d.std},
+                   {"defaults", d.defaults}});
+    std::cout << a.dump(2) << "\n";
+    return kOk;
+  }
+  for (const auto& d : datasets()) {
+    std::cout << d.name << "  " << d.title << "\n";
+    if (!d.images()) {
+      std::cout << "  generated from the run's seed; encoder mlp\n\n";
+      continue;
+    }
+    std::cout << "  files      " << d.files << "\n"
+              << "  folder     " << (d.default_dir.empty() ? "--data-dir (required)" : d.default_dir) << "\n"
+              << "  encoder    " << d.encoder << ", " << d.channels << " channel(s), " << d.image_size << " px, "
+              << d.classes << " classes\n"
+              << "  normalise  mean (" << numbers(d.mean) << "), SD (" << numbers(d.std) << ")\n";
+    std::string defaults;
+    for (const auto& [k, v] : d.defaults.items()) defaults += (defaults.empty() ? "" : " ") + k + "=" + v.dump();
+    std::cout << "  defaults   " << defaults << "\n\n";
+  }
   return kOk;
 }
 

@@ -110,6 +110,7 @@ int cmd_show(const Global& g, const std::string& run, const std::string& format)
 int cmd_methods(const std::string& format);
 int cmd_export_table(const Global& g, const ExportRequest& req);
 int cmd_settings(const std::string& format);
+int cmd_datasets(const std::string& format);
 struct WeightsRequest {
   std::string run;  // id or name
   std::string encoder = "f";

@@ -18,8 +18,8 @@ constructor call that fits the file it wrote.
     h = model.features(images)     # N x 256 backbone features (what the probe sees)
 
 Images are N x C x H x W floats, scaled to [0, 1] and normalised with the
-data set's per-channel mean and SD (core/src/config/datasets.cpp; Fashion-MNIST
-0.2860 and 0.3530, CIFAR-10 (0.4914, 0.4822, 0.4465) and (0.2470, 0.2435, 0.2616)).
+data set's per-channel mean and SD (`ssrl-workbench datasets` lists them;
+Fashion-MNIST 0.2860 and 0.3530).
 """
 
 import torch

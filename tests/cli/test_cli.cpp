@@ -126,6 +126,27 @@ TEST_F(Cli, RunShowAndRunsSpeakJson) {
   EXPECT_EQ(again.code, 0) << again.err;
 }
 
+// The data sets and the settings, listed from their declarations.
+TEST_F(Cli, DatasetsAndSettingsList) {
+  auto r = run({"datasets"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("fashion-mnist"), std::string::npos);
+  EXPECT_NE(r.out.find("0.286"), std::string::npos) << r.out;
+  r = run({"datasets", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto d = json::parse(r.out);
+  ASSERT_EQ(d.size(), 6u);
+  EXPECT_EQ(d[2]["name"], "cifar10");
+  EXPECT_EQ(d[2]["mean"].size(), 3u);
+  r = run({"settings", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto s = json::parse(r.out);
+  bool init_from = false;
+  for (const auto& f : s) init_from = init_from || f["key"] == "init_from";
+  EXPECT_TRUE(init_from);
+  EXPECT_EQ(run({"settings", "--format", "yaml"}).code, 2);
+}
+
 // A Gaussian run keeps a checkpoint; its encoders export for PyTorch, and a
 // new run starts from the file (stored by absolute path).
 TEST_F(Cli, ExportWeightsAndInitFrom) {
