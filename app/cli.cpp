@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "ssrl/errors.hpp"
+#include "ssrl/output_file.hpp"
 #include "ssrl/config.hpp"
 #include "ssrl/methods.hpp"
 #include "ssrl/storage/database.hpp"
@@ -275,12 +276,14 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   sw_plan->add_option("--format", sw_req.format, "text|json");
   std::vector<std::string> sw_sets;
   sw_plan->add_option("--set", sw_sets, "key=value into the sweep's base (pins an axis of that name)");
+  sw_plan->add_option("--max-runs", sw_req.max_runs, "refuse a sweep of more runs (default: the file's max_runs, else 10000)");
   auto* sw_run = sweep->add_subcommand("run", "run a sweep's runs; run it again to continue after an interruption");
   sw_run->add_option("file", sw_req.file, "sweep file (JSON), or a shipped sweep")->required();
   sw_run->add_option("--jobs", sw_req.jobs, "worker processes claiming runs from the database (default 1)");
   sw_run->add_option("--shard", sw_req.shard, "i/K: only runs i, i+K, i+2K, ... (one Slurm array task)");
   sw_run->add_flag("--retry-failed", sw_req.retry_failed, "also run again the runs that failed");
   sw_run->add_option("--set", sw_sets, "key=value into the sweep's base, e.g. data_dir=... (the same as at plan time)");
+  sw_run->add_option("--max-runs", sw_req.max_runs, "refuse a sweep of more runs (default: the file's max_runs, else 10000)");
   std::string sw_which, sw_format = "text", sw_out;
   auto* sw_status = sweep->add_subcommand("status", "progress of a sweep (or of every sweep): runs per state, ETA");
   sw_status->add_option("sweep", sw_which, "sweep id or name (default: all)");
@@ -305,6 +308,7 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   sw_slurm->add_option("--account", sl_req.account, "Slurm account");
   sw_slurm->add_option("--exe", sl_req.exe, "ssrl-workbench as the compute nodes see it (default: this program)");
   sw_slurm->add_option("--set", sw_sets, "key=value into the sweep's base, e.g. data_dir=/scratch/cifar");
+  sw_slurm->add_option("--max-runs", sl_req.max_runs, "refuse a sweep of more runs (default: the file's max_runs, else 10000)");
   std::vector<std::string> merge_shards;
   std::string merge_into;
   auto* merge = app.add_subcommand("merge", "fold shard databases into one (idempotent)");
@@ -339,6 +343,7 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
     for (const auto& m : rep_req.methods) find_method(m);
     for (const auto& kv : rep_sets) rep_req.settings.push_back(split_setting(kv));
     if (rep_req.jobs < 0) throw ConfigError("jobs", "must be at least 1");
+    if (!rep_req.out.empty()) prepare_output_dir(rep_req.out);  // a bad --out fails before the runs
     const int code = cmd_reproduce_gaussian(g, rep_req);
     if (rep_req.out.empty() || code == kInterrupted) return code;
     const int figures = gui.reproduce_figures(g, rep_req.tag, rep_req.out);
@@ -352,6 +357,7 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
     abl_req.seeds = parse_list(abl_seeds, "seeds");
     for (const auto& kv : abl_sets) abl_req.settings.push_back(split_setting(kv));
     if (abl_req.jobs < 0) throw ConfigError("jobs", "must be at least 1");
+    if (!abl_req.out.empty()) prepare_output_dir(abl_req.out);
     const int code = cmd_reproduce_ablation(g, abl_req, abl_dataset);
     if (abl_req.out.empty() || code == kInterrupted) return code;
     const int figures = gui.reproduce_figures(g, abl_req.tag, abl_req.out);

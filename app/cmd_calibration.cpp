@@ -14,6 +14,8 @@
 #include "commands.hpp"
 #include "progress.hpp"
 #include "ssrl/errors.hpp"
+#include "ssrl/json_read.hpp"
+#include "ssrl/output_file.hpp"
 #include "ssrl/storage/report.hpp"
 
 namespace ssrl::app {
@@ -106,18 +108,17 @@ std::string long_csv(const std::vector<CalibrationRow>& rows) {
   return s;
 }
 
-void write_file(const fs::path& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-  if (!out.flush()) throw Error("cannot write " + path.string());
-}
+void write_file(const fs::path& path, const std::string& text) { write_output_file(path.string(), text); }
 
 }  // namespace
 
 std::vector<CalibrationRow> read_calibration(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) throw ConfigError("input", "'" + path + "' is not a file (give DIR/calibration.json)");
   std::ifstream in(path);
   if (!in) throw ConfigError("input", "cannot read calibration results '" + path + "'");
-  const json j = json::parse(in, nullptr, false);
+  std::string error;
+  const json j = parse_json_bounded(in, &error);
   if (!j.is_object() || !j.contains("rows") || !j["rows"].is_array())
     throw ConfigError("input", "'" + path + "' is not a calibration.json written by `reproduce mi-calibration`");
   std::vector<CalibrationRow> rows;
@@ -159,7 +160,7 @@ int cmd_reproduce_mi_calibration(
     opt.repeats = 3;
   }
   if (req.out.empty()) throw ConfigError("out", "needs a folder for the results");
-  fs::create_directories(req.out);
+  prepare_output_dir(req.out);
   const auto t0 = std::chrono::steady_clock::now();
   const auto rows = run_mi_calibration(opt, [](const std::string& what) { std::fprintf(stderr, "calibrating: %s\n", what.c_str()); });
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

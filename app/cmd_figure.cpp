@@ -11,6 +11,7 @@
 
 #include "commands.hpp"
 #include "ssrl/errors.hpp"
+#include "ssrl/output_file.hpp"
 #include "ssrl/storage/database.hpp"
 #include "ssrl/storage/report.hpp"
 #include "ssrl/viz/calibration_figure.hpp"
@@ -116,7 +117,7 @@ void write_calibration_figure(const std::vector<CalibrationRow>& rows, const std
 }
 
 int write_reproduce_figures(const Global& g, const std::string& tag, const std::string& dir) {
-  std::filesystem::create_directories(dir);
+  prepare_output_dir(dir);
   storage::Database db(g.db_path(), storage::Database::Mode::ReadOnly);
   storage::RunFilter f;
   f.tag = tag;
@@ -165,8 +166,7 @@ int write_reproduce_figures(const Global& g, const std::string& tag, const std::
   const auto table = image ? storage::probe_table(rows) : storage::separation_table(rows);
   for (const auto& [ext, fmt] : std::vector<std::pair<std::string, storage::TableFormat>>{
            {"csv", storage::TableFormat::Csv}, {"md", storage::TableFormat::Markdown}, {"tex", storage::TableFormat::Latex}}) {
-    std::ofstream out(std::filesystem::path(dir) / ("table." + ext));
-    out << storage::render(table, fmt);
+    write_output_file((std::filesystem::path(dir) / ("table." + ext)).string(), storage::render(table, fmt));
     ++written;
   }
   std::cout << "figures: " << written << " files in " << dir << "\n";

@@ -13,6 +13,7 @@
 #include "ssrl/config.hpp"
 #include "ssrl/datasets.hpp"
 #include "ssrl/errors.hpp"
+#include "ssrl/output_file.hpp"
 #include "ssrl/methods.hpp"
 #include "ssrl/storage/database.hpp"
 #include "ssrl/storage/report.hpp"
@@ -155,7 +156,11 @@ int cmd_runs(const Global& g, const std::string& format, const std::string& data
   if (!status.empty()) f.status = status;
   if (!tag.empty()) f.tag = tag;
   std::vector<storage::RunRow> rows;
-  if (auto db = open_for_reading(g)) rows = db->list_runs(f);
+  auto db = open_for_reading(g);
+  // A --db that names no file is a mistake (as for `show`); the default
+  // database not there yet only means no runs so far.
+  if (!db && !g.db.empty()) throw StorageError("database '" + g.db_path() + "': no such file");
+  if (db) rows = db->list_runs(f);
   if (format == "json") {
     json a = json::array();
     for (const auto& r : rows) a.push_back(run_summary_json(r));
@@ -163,7 +168,7 @@ int cmd_runs(const Global& g, const std::string& format, const std::string& data
     return kOk;
   }
   if (rows.empty()) {
-    std::cout << "no runs in " << g.db_path() << "\n";
+    std::cout << "no runs in " << g.db_path() << (db ? "" : " (no database there yet)") << "\n";
     return kOk;
   }
   storage::Table t;
@@ -197,14 +202,14 @@ int cmd_show(const Global& g, const std::string& run, const std::string& format)
     return kOk;
   }
   const auto& r = d->run;
-  std::cout << "run " << r.id << " '" << r.name << "'\n"
+  std::cout << "run " << r.id << " '" << storage::printable(r.name) << "'\n"
             << "  method     " << r.method << " (" << r.paradigm << (r.method != r.base_method ? ", variant of " + r.base_method : "") << ")\n"
             << "  data set   " << r.dataset << "\n"
             << "  status     " << r.status << (r.message.empty() ? "" : " — " + r.message) << "\n"
             << "  seed       " << r.seed << "   device " << (r.device.empty() ? "-" : r.device) << "\n"
             << "  epochs     " << r.epochs_done << "/" << r.epochs_planned << " in " << format_duration(r.seconds) << "\n"
             << "  created    " << r.created_at << "   finished " << (r.finished_at.empty() ? "-" : r.finished_at) << "\n"
-            << "  tag        " << (r.tag.empty() ? "-" : r.tag) << "   version " << r.program_version << "\n"
+            << "  tag        " << (r.tag.empty() ? "-" : storage::printable(r.tag)) << "   version " << r.program_version << "\n"
             << "  config     " << r.config_json << "\n\n";
   storage::Table t;
   t.columns = {{"Epoch"}, {"Loss"}, {"Loss E"}, {"Loss M"}, {"cos-DV"}, {"InfoNCE"}, {"JSD"}, {"Emb SD"}, {"Eff rank"}, {"LR"}, {"kNN@20"}};
@@ -432,14 +437,7 @@ int cmd_export_table(const Global& g, const ExportRequest& req) {
     std::cout << text;
     return kOk;
   }
-  const std::string tmp = req.out + ".part";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw Error("cannot write '" + req.out + "'");
-    out << text;
-    if (!out.flush()) throw Error("cannot write '" + req.out + "'");
-  }
-  std::filesystem::rename(tmp, req.out);
+  write_output_file(req.out, text);
   std::cerr << "wrote " << req.out << " (" << rows.size() << " runs)\n";
   return kOk;
 }

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <thread>
 #include <tuple>
 
@@ -20,6 +21,7 @@
 
 #include "commands.hpp"
 #include "ssrl/errors.hpp"
+#include "ssrl/output_file.hpp"
 #include "ssrl/methods.hpp"
 #include "ssrl/runner/runner.hpp"
 #include "ssrl/storage/database.hpp"
@@ -53,6 +55,13 @@ std::pair<int, int> parse_shard(const std::string& text) {
   } catch (const std::exception&) {
   }
   throw ConfigError("shard", "expects i/K with 0 <= i < K, e.g. 3/8 (got '" + text + "')");
+}
+
+SweepPlan read_plan(const std::string& file, bool check_machine, const std::vector<std::pair<std::string, std::string>>& settings,
+                    unsigned long long max_runs) {
+  SweepPlan plan = read_sweep_file(file, check_machine, settings, max_runs);
+  for (const auto& n : plan.notes) std::cerr << "note: " << n << "\n";
+  return plan;
 }
 
 std::vector<storage::NewRun> rows_of(const SweepPlan& plan, int shard, int shards) {
@@ -167,7 +176,9 @@ int run_workers(const Global& g, std::int64_t sweep_id, int jobs) {
     if (g.quiet) args.push_back("-q");
     for (const char* a : {"sweep", "work"}) args.push_back(a);
     args.push_back(std::to_string(sweep_id));
-    const pid_t pid = spawn_self(args, {}, false);
+    // A worker whose parent dies (killed, its terminal gone) stops cleanly
+    // after its step, as on Ctrl-C; `sweep run` again continues the sweep.
+    const pid_t pid = spawn_self(args, {}, SIGTERM);
     children.push_back(pid);
   }
   bool forwarded = false;
@@ -201,7 +212,7 @@ int run_workers(const Global& g, std::int64_t sweep_id, int jobs) {
 }  // namespace
 
 int cmd_sweep_plan(const SweepRequest& req) {
-  const SweepPlan plan = read_sweep_file(req.file, false, req.settings);
+  const SweepPlan plan = read_plan(req.file, false, req.settings, req.max_runs);
   if (req.format == "json") {
     json runs = json::array();
     for (const auto& r : plan.runs)
@@ -224,7 +235,7 @@ int cmd_sweep_plan(const SweepRequest& req) {
 }
 
 int cmd_sweep_run(const Global& g, const SweepRequest& req) {
-  const SweepPlan plan = read_sweep_file(req.file, true, req.settings);
+  const SweepPlan plan = read_plan(req.file, true, req.settings, req.max_runs);
   for (const auto& r : plan.runs) resolve_device(r.config.device);  // a missing GPU is found before any run
   int shard = 0, shards = 1;
   if (!req.shard.empty()) std::tie(shard, shards) = parse_shard(req.shard);
@@ -308,31 +319,25 @@ int cmd_sweep_report(const Global& g, const std::string& sweep, const std::strin
   if (out.empty()) {
     std::cout << text;
   } else {
-    std::ofstream file(out);
-    if (!(file << text)) throw Error("cannot write " + out);
+    write_output_file(out, text);
     std::cerr << "wrote " << out << "\n";
   }
   return kOk;
 }
 
 int cmd_sweep_slurm(const SlurmRequest& req) {
-  const SweepPlan plan = read_sweep_file(req.file, false, req.settings);
+  const SweepPlan plan = read_plan(req.file, false, req.settings, req.max_runs);
   if (req.shards < 1) throw ConfigError("shards", "must be at least 1");
   const int shards = std::min<int>(req.shards, static_cast<int>(plan.runs.size()));
-  std::error_code ec;
   const fs::path out = fs::absolute(req.out);
-  fs::create_directories(out / "shards", ec);
-  fs::create_directories(out / "logs", ec);
-  if (ec) throw Error("cannot create " + out.string() + ": " + ec.message());
+  prepare_output_dir(out.string());
+  prepare_output_dir((out / "shards").string());
+  prepare_output_dir((out / "logs").string());
   std::string exe = req.exe;
   if (exe.empty()) exe = self_exe();
   // The sweep travels with the job: the array runs what was planned here.
-  {
-    std::ofstream f(out / "sweep.json");
-    f << plan.spec.dump(2) << "\n";
-    if (!f) throw Error("cannot write " + (out / "sweep.json").string());
-  }
-  std::ofstream f(out / "sweep.sbatch");
+  write_output_file((out / "sweep.json").string(), plan.spec.dump(2) + "\n");
+  std::ostringstream f;
   f << "#!/bin/bash\n"
     << "# SSRL Workbench sweep '" << plan.name << "': " << plan.runs.size() << " runs in " << shards << " shards.\n"
     << "# Submit with: sbatch " << (out / "sweep.sbatch").string() << "\n"
@@ -369,14 +374,11 @@ int cmd_sweep_slurm(const SlurmRequest& req) {
     << "code=$?\n"
     << "save\n"
     << "exit $code\n";
-  if (!f) throw Error("cannot write " + (out / "sweep.sbatch").string());
-  f.close();
-  fs::permissions(out / "sweep.sbatch", fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add, ec);
-  std::ofstream m(out / "merge.sh");
+  write_output_file((out / "sweep.sbatch").string(), f.str(), true);
+  std::ostringstream m;
   m << "#!/bin/bash\n# Fold the shards into one database; safe to run again (it adds only what is new).\n"
     << "exec " << exe << " merge \"" << out.string() << "\"/shards/shard-*.db --into \"" << out.string() << "/sweep.db\"\n";
-  m.close();
-  fs::permissions(out / "merge.sh", fs::perms::owner_exec | fs::perms::group_exec, fs::perm_options::add, ec);
+  write_output_file((out / "merge.sh").string(), m.str(), true);
   std::cout << "sweep '" << plan.name << "': " << plan.runs.size() << " runs in " << shards << " array tasks\n"
             << "  submit:  sbatch " << (out / "sweep.sbatch").string() << "\n"
             << "  merge:   " << (out / "merge.sh").string() << "   (then: " << exe << " --db " << (out / "sweep.db").string()

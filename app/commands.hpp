@@ -135,10 +135,12 @@ struct SweepRequest {
   std::string shard;       // "i/K": only every K-th run, from i
   bool retry_failed = false;
   std::vector<std::pair<std::string, std::string>> settings;  // --set: into the sweep's base
+  unsigned long long max_runs = 0;  // --max-runs (0: the file's, else the default)
 };
 struct SlurmRequest {
   std::string file, out, partition, time, mem, account, exe;
   std::vector<std::pair<std::string, std::string>> settings;
+  unsigned long long max_runs = 0;
   int shards = 8;
   int gpus_per_task = 0, cpus_per_task = 0;
 };
@@ -156,16 +158,20 @@ int cmd_export_figure(const Global& g, const FigureRequest& req);
 int write_reproduce_figures(const Global& g, const std::string& tag, const std::string& dir);
 void write_calibration_figure(const std::vector<CalibrationRow>& rows, const std::string& path);
 
-// Signal handling for runs: the first SIGINT/SIGTERM asks the trainer to
-// stop after the current step; a second one ends the process.
+// Signal handling for runs: the first SIGINT, SIGTERM or SIGHUP (terminal
+// closed, SSH dropped) asks the trainer to stop after the current step, which
+// checkpoints and stores the run as interrupted; a second one a second later
+// ends the process. SIGPIPE is ignored: a closed stdout stops the printing,
+// not the training. SIGQUIT keeps its default (quit at once, core dump).
 void install_stop_handlers();
 bool stop_requested();
 const StopFlag* stop_flag();
 
 // This program's path, and this program started again with `args` (after
 // argv[0]) and extra environment variables; returns the child's pid.
+// `parent_death_signal` (0: none) is sent to the child when this process dies.
 std::string self_exe();
 pid_t spawn_self(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env,
-                 bool die_with_parent);
+                 int parent_death_signal);
 
 }  // namespace ssrl::app

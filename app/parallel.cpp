@@ -101,7 +101,7 @@ std::vector<pid_t> start_ranks(int n, int port) {
                                {"SSRL_WORLD_SIZE", std::to_string(n)},
                                {"SSRL_MASTER_ADDR", "127.0.0.1"},
                                {"SSRL_MASTER_PORT", std::to_string(port)}},
-                              true));
+                              SIGKILL));
   return pids;
 }
 

@@ -1,5 +1,5 @@
-// Stop signals for runs: the first SIGINT/SIGTERM asks the trainer to stop
-// after the current step; a second one, a second later, ends the process.
+// Stop signals for runs: the first SIGINT/SIGTERM/SIGHUP asks the trainer to
+// stop after the current step; a second one, a second later, ends the process.
 #include <signal.h>
 #include <unistd.h>
 
@@ -42,6 +42,13 @@ void install_stop_handlers() {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);  // the terminal is gone: stop as on Ctrl-C, keep the checkpoint
+  // A reader that went away (`| head`) ends the printing; writes then fail
+  // with EPIPE and are dropped, and the run goes on.
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGPIPE, &ignore, nullptr);
 }
 
 bool stop_requested() { return g_stop.requested.load(); }

@@ -21,7 +21,7 @@ std::string self_exe() {
 }
 
 pid_t spawn_self(const std::vector<std::string>& args, const std::vector<std::pair<std::string, std::string>>& env,
-                 bool die_with_parent) {
+                 int parent_death_signal) {
   std::vector<std::string> argv_s = {self_exe()};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   const pid_t parent = getpid();
@@ -29,8 +29,8 @@ pid_t spawn_self(const std::vector<std::string>& args, const std::vector<std::pa
   if (pid < 0) throw Error(std::string("cannot start a process: ") + std::strerror(errno));
   if (pid > 0) return pid;
   // The child: only async-signal-safe work until exec, as far as possible.
-  if (die_with_parent) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (parent_death_signal != 0) {
+    prctl(PR_SET_PDEATHSIG, parent_death_signal);
     if (getppid() != parent) _exit(1);
   }
   for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);

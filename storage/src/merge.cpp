@@ -46,6 +46,11 @@ MergeStats Database::merge_from(const std::string& shard_path) {
       throw StorageError("database '" + shard_path + "': schema v" + std::to_string(shard.schema_version()) +
                          "; open it once with this version (e.g. `ssrl-workbench --db " + shard_path +
                          " runs`) to upgrade it before merging");
+    // Every page of the shard read here, on its own connection, so that a
+    // damaged shard is named as such rather than the target it is attached to.
+    Statement check(shard.db_, "PRAGMA quick_check");
+    const std::string verdict = check.step() ? check.row().text("quick_check") : "no answer";
+    if (verdict != "ok") throw StorageError("database '" + shard_path + "': damaged (" + verdict + "); nothing was merged");
   }
   std::error_code ec;
   if (fs::equivalent(shard_path, path_, ec))

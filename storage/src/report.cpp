@@ -1,5 +1,6 @@
 #include "ssrl/storage/report.hpp"
 
+#include <cstdio>
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
@@ -248,7 +249,34 @@ TableFormat parse_table_format(const std::string& name) {
   throw ConfigError("format", "unknown table format '" + name + "' (accepted: csv, markdown, latex, text)");
 }
 
-std::string render(const Table& table, TableFormat format) {
+std::string printable(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  char buf[8];
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const bool c1 = c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(text[i + 1]) <= 0x9F;
+    if (c < 0x20 || c == 0x7F) {
+      std::snprintf(buf, sizeof buf, "\\x%02X", c);
+      out += buf;
+    } else if (c1) {
+      std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned char>(text[++i]));
+      out += buf;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+std::string render(const Table& raw, TableFormat format) {
+  Table table = raw;
+  table.title = printable(table.title);
+  for (auto& c : table.columns) c.name = printable(c.name);
+  for (auto& r : table.rows)
+    for (auto& c : r) c.text = printable(c.text);
+  for (auto& n : table.notes) n = printable(n);
   switch (format) {
     case TableFormat::Csv: return render_csv(table);
     case TableFormat::Markdown: return render_markdown(table);

@@ -12,6 +12,7 @@
 #include <map>
 
 #include "database_impl.hpp"
+#include "ssrl/text.hpp"
 #include "sqlite.hpp"
 
 namespace ssrl::storage {
@@ -82,7 +83,15 @@ EncoderFinal read_final(const Row& row) {
 
 }  // namespace
 
+static void check_length(const char* what, const std::string& text, std::size_t limit) {
+  if (text.size() > limit)
+    throw ConfigError(what, "is " + std::to_string(text.size()) + " bytes long; the limit is " + std::to_string(limit));
+  if (!valid_utf8(text)) throw ConfigError(what, "is not valid UTF-8 text");
+}
+
 void insert_run(sqlite3* db, const NewRun& run, const std::string& host) {
+  check_length("name", run.name, kMaxRunNameLength);
+  check_length("tag", run.tag, kMaxTagLength);
   Statement st(db,
                "INSERT INTO runs (name, method, base_method, paradigm, dataset, config, seed, status, "
                "epochs_planned, tag, program_version, host, uid, sweep_id, sweep_index, sweep_point) "
@@ -393,6 +402,7 @@ std::vector<LogLine> Database::load_log(std::int64_t run_id) const {
 }
 
 void Database::rename_run(std::int64_t run_id, const std::string& name) {
+  check_length("name", name, kMaxRunNameLength);
   Statement st(db_, "UPDATE runs SET name = ? WHERE id = ?");
   st.bind(1, name).bind(2, run_id);
   st.run();
@@ -400,6 +410,7 @@ void Database::rename_run(std::int64_t run_id, const std::string& name) {
 }
 
 void Database::set_tag(std::int64_t run_id, const std::string& tag) {
+  check_length("tag", tag, kMaxTagLength);
   Statement st(db_, "UPDATE runs SET tag = ? WHERE id = ?");
   st.bind(1, tag).bind(2, run_id);
   st.run();

@@ -1,5 +1,10 @@
 // Opening the database file: checks, pragmas, the application id and the
 // schema migrations.
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 
@@ -147,43 +152,91 @@ std::string Database::default_path() {
 
 int Database::latest_schema_version() { return kLatest; }
 
+namespace {
+
+// A file system mounted read-only, or a folder this process may not write in:
+// SQLite cannot create the -wal/-shm files there.
+bool folder_read_only(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(path).has_parent_path() ? fs::path(path).parent_path() : fs::path(".");
+  struct statvfs vfs {};
+  if (::statvfs(dir.c_str(), &vfs) == 0 && (vfs.f_flag & ST_RDONLY) != 0) return true;
+  return ::access(dir.c_str(), W_OK) != 0;
+}
+
+// file:<path>?immutable=1, for reading a database nothing can write.
+std::string immutable_uri(const std::string& path) {
+  std::string abs = std::filesystem::absolute(path).string(), uri = "file:";
+  for (unsigned char c : abs) {
+    if (std::isalnum(c) || c == '/' || c == '.' || c == '-' || c == '_') {
+      uri += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      uri += buf;
+    }
+  }
+  return uri + "?immutable=1";
+}
+
+}  // namespace
+
 Database::Database(const std::string& path, Mode mode, int busy_timeout_ms)
     : path_(path), read_only_(mode == Mode::ReadOnly) {
   namespace fs = std::filesystem;
-  if (read_only_) {
-    if (!fs::exists(path)) throw StorageError("database '" + path + "': no such file");
-  } else if (const auto parent = fs::path(path).parent_path(); !parent.empty()) {
-    std::error_code ec;
-    fs::create_directories(parent, ec);
-    if (ec) throw StorageError("database '" + path + "': cannot create folder " + parent.string() + ": " + ec.message());
+  const std::string where = "database '" + path + "'";
+  std::error_code ec;
+  const auto type = fs::status(path, ec).type();
+  if (read_only_ && type == fs::file_type::not_found) throw StorageError(where + ": no such file");
+  if (type == fs::file_type::directory) throw StorageError(where + ": is a directory, not a file");
+  if (type != fs::file_type::not_found && type != fs::file_type::regular) throw StorageError(where + ": is not a regular file");
+  if (!read_only_) {
+    if (const auto parent = fs::path(path).parent_path(); !parent.empty()) {
+      fs::create_directories(parent, ec);
+      if (ec) throw StorageError(where + ": cannot create folder " + parent.string() + ": " + ec.message());
+    }
+    if (folder_read_only(path) || (type == fs::file_type::regular && ::access(path.c_str(), W_OK) != 0))
+      throw StorageError(where + ": is read-only (a read-only file system, or no write permission on the file or its folder), "
+                                 "and this command writes to it; runs, show, export and sweep status|report only read");
   }
-  if (fs::is_directory(path)) throw StorageError("database '" + path + "': is a directory, not a file");
+  const std::uintmax_t bytes = type == fs::file_type::regular ? fs::file_size(path, ec) : 0;
+  // On read-only media SQLite cannot create the -shm file of a WAL database;
+  // nothing can write there either, so the file is read as immutable.
+  const bool immutable = read_only_ && folder_read_only(path);
   const int flags = read_only_ ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
-  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  const std::string name = immutable ? immutable_uri(path) : path;
+  const int rc = sqlite3_open_v2(name.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX | (immutable ? SQLITE_OPEN_URI : 0), nullptr);
   if (rc != SQLITE_OK) {
     const std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
     db_ = nullptr;
-    throw StorageError("database '" + path + "': cannot open: " + msg);
+    throw StorageError(where + ": cannot open: " + msg);
   }
   try {
     sqlite3_busy_timeout(db_, busy_timeout_ms);
     sqlite3_extended_result_codes(db_, 1);
-    // Reading the header is the first point where a non-database file fails.
+    // Everything here only reads; nothing is written before the file is known
+    // to be ours, or to be new (zero bytes).
     const int app_id = pragma_int(db_, "application_id");
     const int tables = static_cast<int>(query_integer(db_, "SELECT COUNT(*) AS n FROM sqlite_schema", "n"));
-    if (tables > 0 && app_id != kApplicationId)
-      throw StorageError("database '" + path + "': is an SQLite file but not an SSRL Workbench database; refusing to touch it");
+    const int version = schema_version();
+    if (app_id != kApplicationId && (app_id != 0 || tables > 0 || version != 0 || bytes > 0))
+      throw StorageError(where + ": is an SQLite file but not an SSRL Workbench database (application id " +
+                         std::to_string(app_id) + ", " + std::to_string(tables) + " tables, user version " +
+                         std::to_string(version) + "); refusing to touch it");
+    if (version > kLatest)
+      throw StorageError(where + ": written by a newer SSRL Workbench (schema v" + std::to_string(version) +
+                         ", this program knows up to v" + std::to_string(kLatest) + ")");
     exec(db_, "PRAGMA foreign_keys = ON", "enabling foreign keys");
     if (!read_only_) {
+      // The id first: a file cut off after this point is still known as ours.
+      if (app_id == 0) exec(db_, ("PRAGMA application_id = " + std::to_string(kApplicationId)).c_str(), "tagging the file");
       exec(db_, "PRAGMA journal_mode = WAL", "switching to WAL");
       exec(db_, "PRAGMA synchronous = NORMAL", "setting synchronous");
       migrate();
-    } else if (schema_version() > kLatest) {
-      throw StorageError("database '" + path + "': written by a newer SSRL Workbench (schema v" +
-                         std::to_string(schema_version()) + ", this program knows up to v" +
-                         std::to_string(kLatest) + ")");
-    } else if (tables > 0 && schema_version() < kLatest) {
+    } else if (tables == 0) {
+      throw StorageError(where + ": is empty (" + std::to_string(bytes) + " bytes, no tables): no runs stored yet");
+    } else if (version < kLatest) {
       // An older file: readers query the current schema, so upgrade it once
       // (the migrations only add) and read the upgraded file.
       sqlite3_close(db_);
@@ -194,7 +247,7 @@ Database::Database(const std::string& path, Mode mode, int busy_timeout_ms)
         throw StorageError(std::string(e.what()) + " (the file has an older schema and must be upgraded once with write access)");
       }
       if (sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK)
-        throw StorageError("database '" + path + "': cannot open: " + sqlite3_errmsg(db_));
+        throw StorageError(where + ": cannot open: " + sqlite3_errmsg(db_));
       sqlite3_busy_timeout(db_, busy_timeout_ms);
       sqlite3_extended_result_codes(db_, 1);
       exec(db_, "PRAGMA foreign_keys = ON", "enabling foreign keys");
@@ -220,7 +273,6 @@ void Database::migrate() {
     throw StorageError("database '" + path_ + "': written by a newer SSRL Workbench (schema v" +
                        std::to_string(version) + ", this program knows up to v" + std::to_string(kLatest) + ")");
   if (version == kLatest) return;  // rolled back: nothing to do
-  if (version == 0) exec(db_, ("PRAGMA application_id = " + std::to_string(kApplicationId)).c_str(), "tagging the file");
   for (; version < kLatest; ++version) {
     exec(db_, kMigrations[version], "migrating the schema to v" + std::to_string(version + 1));
     exec(db_, ("PRAGMA user_version = " + std::to_string(version + 1)).c_str(), "recording the schema version");

@@ -83,6 +83,9 @@ class Cli : public TempDirTest {
     return status;
   }
 
+  // The runs stored now; none while the file is missing or cannot be read.
+  Runs runs_now() const { return read_runs(); }
+
   // Reads the runs every 50 ms until `enough` holds or `timeout_ms` passes;
   // returns the last list read (a writer may hold the file: then it waits).
   Runs poll_runs(const std::function<bool(const Runs&)>& enough, int timeout_ms) const {
@@ -103,7 +106,8 @@ class Cli : public TempDirTest {
   // when the signal was sent and the process's wait status once it has
   // stopped. A process that ends first, or `ready` not holding within
   // `timeout_ms`, fails the test (status -1) rather than going untested.
-  std::pair<Runs, int> interrupt_when(pid_t pid, const std::function<bool(const Runs&)>& ready, int timeout_ms) {
+  std::pair<Runs, int> interrupt_when(pid_t pid, const std::function<bool(const Runs&)>& ready, int timeout_ms,
+                                      int signal = SIGINT) {
     using Clock = std::chrono::steady_clock;
     const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
     while (Clock::now() < deadline) {
@@ -117,7 +121,7 @@ class Cli : public TempDirTest {
       }
       const Runs now = read_runs();
       if (ready(now)) {
-        kill(pid, SIGINT);  // pending until the process continues
+        kill(pid, signal);  // pending until the process continues
         kill(pid, SIGCONT);
         waitpid(pid, &status, 0);
         return {now, status};

@@ -96,6 +96,50 @@ TEST_F(Files, BrokenIdxFilesNameTheFileAndTheProblem) {
   EXPECT_FALSE(msg.empty());
 }
 
+// Issue 13, class 5: a header is checked before the data, and no more is
+// decompressed than it implies, so a small gzip "bomb" costs nothing.
+TEST_F(Files, LoadersReadNoMoreThanTheHeaderImplies) {
+  const auto bomb = dir_ / "bomb" / "train-images-idx3-ubyte.gz";
+  fs::create_directories(bomb.parent_path());
+  {
+    auto head = idx_images(10, 28, 28, 1);
+    gzFile f = gzopen(bomb.c_str(), "wb9");
+    gzwrite(f, head.data(), static_cast<unsigned>(head.size()));
+    const std::vector<unsigned char> zeros(1 << 20, 0);
+    for (int i = 0; i < 64; ++i) gzwrite(f, zeros.data(), static_cast<unsigned>(zeros.size()));  // 64 MiB more
+    gzclose(f);
+  }
+  ASSERT_LT(fs::file_size(bomb), 1u << 20);
+  MaybeGzipped f(bomb.string());
+  std::vector<unsigned char> out;
+  EXPECT_EQ(f.read(16, out), 16u);
+  EXPECT_EQ(out.size(), 16u);  // a request of 16 bytes holds 16, not the file
+  EXPECT_EQ(f.read(1000, out), 1000u);
+  EXPECT_EQ(out.size(), 1016u);
+  EXPECT_FALSE(f.at_end());
+  auto msg = data_error([&] { read_idx_images(bomb.string()); });
+  EXPECT_NE(msg.find("has trailing data"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("train-images-idx3-ubyte.gz"), std::string::npos) << msg;
+  // A header that claims far more than the file holds: truncated, nothing allocated for the claim.
+  auto huge = idx_images(2, 28, 28, 1);
+  huge[4] = huge[5] = 0xff;  // 4 294 901 762 images
+  write_file(dir_ / "claim" / "train-images-idx3-ubyte.gz", huge, true);
+  msg = data_error([&] { read_idx_images((dir_ / "claim" / "train-images-idx3-ubyte.gz").string()); });
+  EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
+  write_file(dir_ / "claim" / "plain", huge, false);
+  msg = data_error([&] { read_idx_images((dir_ / "claim" / "plain").string()); });
+  EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
+  // A folder where a file should be.
+  fs::create_directories(dir_ / "claim" / "folder");
+  msg = data_error([&] { read_idx_labels((dir_ / "claim" / "folder").string(), 10); });
+  EXPECT_NE(msg.find("not a regular file"), std::string::npos) << msg;
+  // A CIFAR batch bigger than the official one is refused by its size, unread (a sparse file).
+  write_cifar10(dir_ / "c10", 2, 2);
+  fs::resize_file(dir_ / "c10" / "data_batch_2.bin", 10001ull * 3073);
+  msg = data_error([&] { load_cifar((dir_ / "c10").string(), 10); });
+  EXPECT_NE(msg.find("data_batch_2.bin: 10001 records"), std::string::npos) << msg;
+}
+
 TEST_F(Files, CifarTenAndHundredBinaries) {
   write_cifar10(dir_ / "c10", 7, 5);
   const DataSplit c10 = load_cifar((dir_ / "c10").string(), 10);

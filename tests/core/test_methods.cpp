@@ -216,7 +216,7 @@ TEST(RunEnding, DivergenceStopsTheRunAndKeepsTheEpochsBefore) {
   b.set("epochs", "50");
   b.set("points_per_cluster", "40");
   b.set("batch_size", "50");
-  b.set("lr", "1e30");
+  b.set("lr", "1e6");  // the largest accepted; diverges within two epochs
   Collect c;
   const auto out = train(b.build(), c);
   EXPECT_EQ(out.status, RunStatus::Diverged);

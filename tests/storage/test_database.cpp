@@ -2,10 +2,13 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -199,6 +202,104 @@ TEST_F(DbTest, AForeignSqliteDatabaseIsRefusedAndLeftAlone) {
   EXPECT_EQ(sqlite3_column_int(st, 0), 1);  // nothing added
   sqlite3_finalize(st);
   sqlite3_close(raw);
+}
+
+std::string bytes_of(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Issue 13, class 6: the id is checked before anything that can write (the
+// journal mode included); only a new or zero-byte file becomes ours.
+TEST_F(DbTest, ForeignSqliteFilesWithoutTablesAreRefusedUnchanged) {
+  for (const std::string pragma : {"PRAGMA application_id = 42", "PRAGMA user_version = 7", "CREATE TABLE t(x); DROP TABLE t"}) {
+    const std::string file = path("foreign.db");
+    fs::remove(file);
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(raw, pragma.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(raw);
+    const std::string before = bytes_of(file);
+    ASSERT_FALSE(before.empty()) << pragma;
+    for (auto mode : {Database::Mode::ReadWrite, Database::Mode::ReadOnly}) {
+      try {
+        Database db(file, mode);
+        ADD_FAILURE() << "took over a file after " << pragma;
+      } catch (const StorageError& e) {
+        EXPECT_NE(std::string(e.what()).find("not an SSRL Workbench database"), std::string::npos) << e.what();
+        EXPECT_EQ(std::string(e.what()).find("newer"), std::string::npos) << e.what();
+      }
+    }
+    EXPECT_EQ(bytes_of(file), before) << pragma;  // not even switched to WAL
+    EXPECT_FALSE(fs::exists(file + "-wal"));
+  }
+  // A zero-byte file is new: reading it says so, writing makes it ours.
+  const std::string empty = path("empty.db");
+  std::ofstream(empty).close();
+  try {
+    Database db(empty, Database::Mode::ReadOnly);
+    FAIL() << "read a zero-byte file as a database";
+  } catch (const StorageError& e) {
+    EXPECT_NE(std::string(e.what()).find("is empty"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(empty), std::string::npos) << e.what();
+  }
+  { Database db(empty); }
+  Database db(empty, Database::Mode::ReadOnly);
+  EXPECT_TRUE(db.list_runs().empty());
+}
+
+// Runs `fn` in a child process that sees dir_ read-only: a read-only bind
+// mount where this process may make one (root), else the folder's write bits
+// taken away (other users). Returns the child's exit code; -1 when neither works.
+int with_read_only_folder(const fs::path& dir, const std::function<int()>& fn) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    if (unshare(CLONE_NEWNS) == 0 && mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
+        mount(dir.c_str(), dir.c_str(), nullptr, MS_BIND, nullptr) == 0 &&
+        mount(nullptr, dir.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) == 0)
+      _exit(fn());
+    if (geteuid() != 0) {
+      fs::permissions(dir, fs::perms::owner_read | fs::perms::owner_exec);
+      const int code = fn();
+      fs::permissions(dir, fs::perms::owner_all);
+      _exit(code);
+    }
+    _exit(200);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
+  return code == 200 ? -1 : code;
+}
+
+// Issue 13, class 7: a database on read-only storage can be read; a writer
+// is told that the file is read-only.
+TEST_F(DbTest, ReadOnlyStorageCanBeReadAndWritersAreToldWhy) {
+  const fs::path ro = dir_ / "ro";
+  fs::create_directories(ro);
+  const std::string file = (ro / "w.db").string();
+  {
+    Database db(file);
+    db.create_run(sample_run("kept"));
+  }  // closed: WAL checkpointed, -wal and -shm removed
+  const int code = with_read_only_folder(ro, [&] {
+    try {
+      Database db(file, Database::Mode::ReadOnly);
+      const auto runs = db.list_runs();
+      if (runs.size() != 1 || runs[0].name != "kept") return 1;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "reading: %s\n", e.what());
+      return 2;
+    }
+    try {
+      Database db(file);
+      return 3;
+    } catch (const StorageError& e) {
+      return std::string(e.what()).find("is read-only") != std::string::npos ? 0 : 4;
+    }
+  });
+  if (code == -1) GTEST_SKIP() << "cannot make a read-only folder here (root without mount rights)";
+  EXPECT_EQ(code, 0) << "1: wrong runs, 2: reading failed, 3: a writer opened it, 4: the writer's message";
 }
 
 TEST_F(DbTest, DamagedDatabaseFailsWithAClearMessage) {

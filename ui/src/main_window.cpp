@@ -17,7 +17,6 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
-#include <QSaveFile>
 #include <QScreen>
 #include <QScrollArea>
 #include <QSettings>
@@ -35,6 +34,7 @@
 #include "setup_panel.hpp"
 #include "sphere_dock.hpp"
 #include "ssrl/errors.hpp"
+#include "ssrl/output_file.hpp"
 #include "ssrl/methods.hpp"
 #include "ssrl/storage/database.hpp"
 #include "ssrl/storage/report.hpp"
@@ -330,10 +330,7 @@ bool MainWindow::exportTable(const QString& path, QString* error) {
     std::string text;
     if (!gaussian.empty() || image.empty()) text = storage::render(storage::separation_table(gaussian), table_format);
     if (!image.empty()) text += (text.empty() ? "" : "\n") + storage::render(storage::probe_table(image), table_format);
-    QSaveFile f(path);
-    if (!f.open(QIODevice::WriteOnly)) throw Error("cannot write " + path.toStdString());
-    f.write(QByteArray::fromStdString(text));
-    if (!f.commit()) throw Error("cannot write " + path.toStdString());
+    write_output_file(path.toStdString(), text);
     return true;
   } catch (const Error& e) {
     if (error != nullptr) *error = QString::fromUtf8(e.what());

@@ -27,6 +27,8 @@
 
 namespace ssrl::ui {
 
+std::string display_problem();  // display.cpp: kept apart from Xlib's macros
+
 void register_metatypes() {
   qRegisterMetaType<ssrl::RunConfig>();
   qRegisterMetaType<ssrl::EpochRecord>();
@@ -80,6 +82,10 @@ int no_display(const char* what) {
 
 int run_workbench(int argc, char** argv, const std::string& db_path) {
   if (!have_display()) return no_display("the window");
+  if (const auto why = display_problem(); !why.empty()) {
+    std::fprintf(stderr, "error: %s\n", why.c_str());
+    return 1;
+  }
   prepare_application();
   QApplication app(argc, argv);
   MainWindow window(QString::fromStdString(db_path));
@@ -89,6 +95,10 @@ int run_workbench(int argc, char** argv, const std::string& db_path) {
 
 int run_gui_benchmark(int argc, char** argv, const std::string&, const GuiBenchOptions& opt) {
   if (!have_display()) return no_display("bench gui");
+  if (const auto why = display_problem(); !why.empty()) {
+    std::fprintf(stderr, "error: %s\n", why.c_str());
+    return 1;
+  }
   prepare_application();
   QApplication app(argc, argv);
   // Benchmark runs go to a scratch database, never the user's.

@@ -1,5 +1,6 @@
 #include "ssrl/viz/chart_export.hpp"
 
+#include <QBuffer>
 #include <QFileInfo>
 #include <QImage>
 #include <QPainter>
@@ -8,6 +9,8 @@
 #include <QtCharts/QLegend>
 
 #include <algorithm>
+
+#include "ssrl/output_file.hpp"
 
 namespace ssrl::viz {
 namespace {
@@ -50,29 +53,44 @@ bool export_charts(const std::vector<QChartView*>& charts, int columns, const QS
   if (!(dpi >= 24 && dpi <= 2400)) return fail(QStringLiteral("dpi %1 is outside 24..2400").arg(dpi));
   const double scale = dpi / 96.0;
   const QString suffix = QFileInfo(path).suffix().toLower();
+  if (suffix != QLatin1String("svg") && suffix != QLatin1String("png"))
+    return fail(QStringLiteral("unknown figure format '.%1' (accepted: .png, .svg)").arg(suffix));
+  try {
+    check_output_file(path.toStdString());  // before painting: a bad path fails at once
+  } catch (const std::exception& e) {
+    return fail(QString::fromStdString(e.what()));
+  }
+  // Painted into memory, then written by the one atomic writer.
+  QByteArray bytes;
+  QBuffer buffer(&bytes);
+  buffer.open(QIODevice::WriteOnly);
   if (suffix == QLatin1String("svg")) {
     QSvgGenerator svg;
-    svg.setFileName(path);
+    svg.setOutputDevice(&buffer);
     svg.setSize(size);
     svg.setViewBox(QRect(QPoint(0, 0), size));
     svg.setTitle(QStringLiteral("SSRL Workbench"));
     svg.setResolution(static_cast<int>(dpi));
     QPainter p;
-    if (!p.begin(&svg)) return fail(QStringLiteral("cannot write %1").arg(path));
+    if (!p.begin(&svg)) return fail(QStringLiteral("cannot paint %1").arg(path));
     paint_grid(p, charts, columns, size, scale);
     p.end();
-    return true;
+  } else {
+    QImage image(size, QImage::Format_ARGB32_Premultiplied);
+    const int dpm = static_cast<int>(dpi / 0.0254 + 0.5);
+    image.setDotsPerMeterX(dpm);
+    image.setDotsPerMeterY(dpm);
+    QPainter p(&image);
+    p.setRenderHint(QPainter::Antialiasing);
+    paint_grid(p, charts, columns, size, scale);
+    p.end();
+    if (!image.save(&buffer, "PNG")) return fail(QStringLiteral("cannot encode %1").arg(path));
   }
-  if (suffix != QLatin1String("png")) return fail(QStringLiteral("unknown figure format '.%1' (accepted: .png, .svg)").arg(suffix));
-  QImage image(size, QImage::Format_ARGB32_Premultiplied);
-  const int dpm = static_cast<int>(dpi / 0.0254 + 0.5);
-  image.setDotsPerMeterX(dpm);
-  image.setDotsPerMeterY(dpm);
-  QPainter p(&image);
-  p.setRenderHint(QPainter::Antialiasing);
-  paint_grid(p, charts, columns, size, scale);
-  p.end();
-  if (!image.save(path, "PNG")) return fail(QStringLiteral("cannot write %1").arg(path));
+  try {
+    write_output_file(path.toStdString(), std::string_view(bytes.constData(), static_cast<std::size_t>(bytes.size())));
+  } catch (const std::exception& e) {
+    return fail(QString::fromStdString(e.what()));
+  }
   return true;
 }
 

@@ -1,5 +1,6 @@
 #include "ssrl/viz/figures.hpp"
 
+#include <QBuffer>
 #include <QFileInfo>
 #include <QFont>
 #include <QImage>
@@ -19,6 +20,7 @@
 #include <memory>
 
 #include "ssrl/errors.hpp"
+#include "ssrl/output_file.hpp"
 #include "ssrl/storage/report.hpp"
 #include "ssrl/viz/chart_export.hpp"
 #include "ssrl/viz/metric_chart.hpp"
@@ -111,6 +113,7 @@ SphereFigure snapshot_figure(const storage::RunDetail& run, const std::vector<in
 void write_sphere_figure(const SphereFigure& figure, const std::string& path, const FigureOptions& opt) {
   check_suffix(path, {"png"});
   check_size(opt);
+  check_output_file(path);
   SphereFigure scaled = figure;
   scaled.font_scale = figure.font_scale * opt.dpi / 96.0;
   const RenderedImage img = render_offscreen(scaled, opt.width, opt.height);
@@ -119,7 +122,11 @@ void write_sphere_figure(const SphereFigure& figure, const std::string& path, co
   const int dpm = static_cast<int>(opt.dpi / 0.0254 + 0.5);
   copy.setDotsPerMeterX(dpm);
   copy.setDotsPerMeterY(dpm);
-  if (!copy.save(QString::fromStdString(path), "PNG")) throw Error("cannot write '" + path + "'");
+  QByteArray bytes;
+  QBuffer buffer(&bytes);
+  buffer.open(QIODevice::WriteOnly);
+  if (!copy.save(&buffer, "PNG")) throw Error("cannot encode '" + path + "'");
+  write_output_file(path, std::string_view(bytes.constData(), static_cast<std::size_t>(bytes.size())));
 }
 
 void write_mi_figure(const std::vector<storage::RunDetail>& runs, const std::string& estimator,

@@ -111,7 +111,9 @@ struct ConfigSources {
 // device exists is the engine's to say (resolve_device in ssrl/trainer.hpp).
 RunConfig assemble_config(const ConfigSources& sources, bool check_machine = true);
 
-// Parse a JSON config file; DataError/ConfigError with the file name on failure.
+// Parse a JSON config file; ConfigError with the file name on failure (a
+// folder, unreadable, over kMaxConfigFileBytes, not JSON, nested too deep).
+inline constexpr unsigned long long kMaxConfigFileBytes = 1ULL << 20;
 nlohmann::json read_config_file(const std::string& path);
 
 // The method (data set) named in a config file, or "" when it names none.

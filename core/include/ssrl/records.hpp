@@ -2,11 +2,17 @@
 // Plain structs that carry training results across layers (core -> storage,
 // ui, viz). No torch here.
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace ssrl {
+
+// Free text the user types (run names, tags) is capped: the database keeps
+// it, every table prints it.
+inline constexpr std::size_t kMaxRunNameLength = 200;
+inline constexpr std::size_t kMaxTagLength = 200;
 
 struct Vec3 {
   double x = 0, y = 0, z = 0;

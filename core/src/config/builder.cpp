@@ -1,10 +1,12 @@
 // Building a config from layered sources (data set and method defaults, a
 // preset, a JSON object, typed key=value pairs) and the JSON stored with runs.
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 #include "config/fields.hpp"
 #include "ssrl/errors.hpp"
+#include "ssrl/json_read.hpp"
 #include "ssrl/methods.hpp"
 
 namespace ssrl {
@@ -166,15 +168,20 @@ RunConfig assemble_config(const ConfigSources& src, bool check_machine) {
 }
 
 json read_config_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw ConfigError("config", "config file '" + path + "' is a folder, not a file");
   std::ifstream in(path);
   if (!in) throw ConfigError("config", "cannot read config file '" + path + "'");
-  try {
-    json j = json::parse(in);
-    if (!j.is_object()) throw ConfigError("config", "config file '" + path + "' must hold a JSON object");
-    return j;
-  } catch (const json::parse_error& e) {
-    throw ConfigError("config", "config file '" + path + "' is not valid JSON: " + e.what());
-  }
+  // Config and sweep files are a few KB; a bigger one is refused before it is read.
+  const auto size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxConfigFileBytes)
+    throw ConfigError("config", "config file '" + path + "' is " + std::to_string(size) + " bytes; the limit is " +
+                                    std::to_string(kMaxConfigFileBytes));
+  std::string error;
+  json j = parse_json_bounded(in, &error);
+  if (!error.empty()) throw ConfigError("config", "config file '" + path + "' is not valid JSON: " + error);
+  if (!j.is_object()) throw ConfigError("config", "config file '" + path + "' must hold a JSON object");
+  return j;
 }
 
 std::string method_in_json(const json& object) {

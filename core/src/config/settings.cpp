@@ -10,6 +10,8 @@
 
 #include "config/fields.hpp"
 #include "ssrl/errors.hpp"
+#include "ssrl/records.hpp"
+#include "ssrl/text.hpp"
 
 namespace ssrl {
 namespace config {
@@ -115,6 +117,15 @@ void special_checks(std::vector<FieldDef>& table) {
           ok = std::all_of(d.begin() + 5, d.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
         if (!ok) throw ConfigError("device", "unknown device '" + d + "' (accepted: auto, cpu, cuda, cuda:N)");
       };
+    } else if (f.info.key == "name" || f.info.key == "data_dir") {
+      // Free text: capped, so a 5 MB name never reaches the database.
+      const std::size_t limit = f.info.key == "name" ? kMaxRunNameLength : 4096;
+      const std::string key = f.info.key;
+      const auto member = key == "name" ? &RunConfig::name : &RunConfig::data_dir;
+      f.check = [key, limit, member](const RunConfig& c) {
+        if ((c.*member).size() > limit)
+          throw ConfigError(key, "is " + std::to_string((c.*member).size()) + " bytes long; the limit is " + std::to_string(limit));
+      };
     } else if (f.info.key == "dataset") {
       f.info.choices = dataset_names();
       f.range = join(f.info.choices, "|");
@@ -147,7 +158,10 @@ std::string show(double v) {
 
 std::string brief(const json& v) {
   if (v.is_structured()) return v.is_object() ? "an object" : "a list";
-  std::string s = v.dump();
+  // Invalid UTF-8 (typed bytes) is shown replaced, never thrown from here.
+  std::string s = v.is_string() && v.get_ref<const std::string&>().size() > 200
+                      ? json(v.get_ref<const std::string&>().substr(0, 200)).dump(-1, ' ', false, json::error_handler_t::replace)
+                      : v.dump(-1, ' ', false, json::error_handler_t::replace);
   if (s.size() > 60) s = s.substr(0, 57) + "...";
   return s;
 }
@@ -234,6 +248,7 @@ json parse_text(const FieldDef& def, const std::string& text) {
       return json(b);
     }
     case ValueKind::Text:
+      if (!valid_utf8(text)) throw ConfigError(key, "is not valid UTF-8 text (got " + shown + ")");
       return json(text);
   }
   return json(text);

@@ -7,6 +7,7 @@
 #include <random>
 #include <set>
 
+#include "config/fields.hpp"
 #include "ssrl/errors.hpp"
 #include "ssrl/methods.hpp"
 
@@ -15,7 +16,14 @@ namespace {
 
 using json = nlohmann::json;
 
-const std::set<std::string> kSweepKeys = {"name", "description", "preset", "method", "methods", "base", "axes", "seeds", "sample"};
+const std::set<std::string> kSweepKeys = {"name", "description", "preset", "method", "methods", "base", "axes", "seeds", "sample",
+                                          "max_runs"};
+
+// a * b, saturating instead of wrapping: counts of runs are checked before they exist.
+std::uint64_t times(std::uint64_t a, std::uint64_t b) {
+  if (a != 0 && b > UINT64_MAX / a) return UINT64_MAX;
+  return a * b;
+}
 
 std::string join(const std::set<std::string>& items) {
   std::string out;
@@ -67,6 +75,8 @@ Axis read_axis(const std::string& origin, const std::string& key, const json& v,
     a.lo = range[0].get<double>();
     a.hi = range[1].get<double>();
     if (kind == "log_uniform" && a.lo <= 0) throw ConfigError("axes", origin + ": axis '" + key + "': log_uniform needs low > 0");
+    if (kind == "int_uniform" && (std::floor(a.lo) != a.lo || std::floor(a.hi) != a.hi || std::abs(a.lo) > 9e15 || std::abs(a.hi) > 9e15))
+      throw ConfigError("axes", origin + ": axis '" + key + "': int_uniform expects integer bounds within +-9e15");
     return a;
   }
   throw ConfigError("axes", origin + ": axis '" + key + "' must be a list of values" +
@@ -103,7 +113,7 @@ std::vector<std::string> methods_of(const json& spec, const std::string& origin)
     const auto& m = spec["methods"];
     if (!m.is_array() || m.empty()) throw ConfigError("methods", origin + ": \"methods\" must be a non-empty list of method names");
     for (const auto& x : m) {
-      if (!x.is_string()) throw ConfigError("methods", origin + ": \"methods\" must list names (got " + x.dump() + ")");
+      if (!x.is_string()) throw ConfigError("methods", origin + ": \"methods\" must list names (got " + config::brief(x) + ")");
       methods.push_back(x.get<std::string>());
     }
   } else if (spec.contains("method")) {
@@ -117,17 +127,21 @@ std::vector<std::string> methods_of(const json& spec, const std::string& origin)
   return methods;
 }
 
-std::vector<std::int64_t> seeds_of(const json& spec, const std::string& origin) {
+std::vector<std::int64_t> seeds_of(const json& spec, const std::string& origin, std::uint64_t max_runs) {
   if (!spec.contains("seeds")) return {0};
   const auto& s = spec["seeds"];
   std::vector<std::int64_t> seeds;
   if (s.is_object() && s.contains("count") && s.size() == 1 && s["count"].is_number_integer() && s["count"].get<long long>() > 0) {
-    for (long long i = 0; i < s["count"].get<long long>(); ++i) seeds.push_back(i);
+    const auto n = s["count"].get<std::uint64_t>();
+    if (n > max_runs)  // each seed is at least one run
+      throw ConfigError("seeds", origin + ": " + std::to_string(n) + " seeds are more runs than the limit of " +
+                                     std::to_string(max_runs) + " (raise \"max_runs\" or --max-runs)");
+    for (std::uint64_t i = 0; i < n; ++i) seeds.push_back(static_cast<std::int64_t>(i));
     return seeds;
   }
   if (!s.is_array() || s.empty()) throw ConfigError("seeds", origin + ": \"seeds\" must be a list of integers or {\"count\": N}");
   for (const auto& x : s) {
-    if (!x.is_number_integer()) throw ConfigError("seeds", origin + ": seeds must be integers (got " + x.dump() + ")");
+    if (!x.is_number_integer()) throw ConfigError("seeds", origin + ": seeds must be integers (got " + config::brief(x) + ")");
     seeds.push_back(x.get<std::int64_t>());
   }
   std::set<std::int64_t> seen;
@@ -156,8 +170,17 @@ SweepPlan plan_sweep(const json& spec, const std::string& origin, bool check_mac
   if (!spec.contains("name") || !spec["name"].is_string() || spec["name"].get<std::string>().empty())
     throw ConfigError("name", origin + ": a sweep needs a \"name\"");
   plan.name = spec["name"].get<std::string>();
+  if (plan.name.size() > kMaxSweepNameLength)
+    throw ConfigError("name", origin + ": the name is " + std::to_string(plan.name.size()) + " characters long; the limit is " +
+                                  std::to_string(kMaxSweepNameLength));
   if (plan.name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != std::string::npos)
-    throw ConfigError("name", origin + ": the name '" + plan.name + "' may hold letters, digits, '.', '_' and '-' only");
+    throw ConfigError("name", origin + ": the name " + config::brief(spec["name"]) + " may hold letters, digits, '.', '_' and '-' only");
+  std::uint64_t max_runs = kDefaultSweepMaxRuns;
+  if (spec.contains("max_runs")) {
+    if (!spec["max_runs"].is_number_integer() || spec["max_runs"].get<long long>() < 1)
+      throw ConfigError("max_runs", origin + ": \"max_runs\" must be a positive integer");
+    max_runs = spec["max_runs"].get<std::uint64_t>();
+  }
   std::string preset;
   if (spec.contains("preset")) {
     if (!spec["preset"].is_string()) throw ConfigError("preset", origin + ": \"preset\" must be a preset name");
@@ -187,6 +210,10 @@ SweepPlan plan_sweep(const json& spec, const std::string& origin, bool check_mac
     for (const auto& [k, v] : s.items())
       if (k != "count" && k != "seed") throw ConfigError("sample", origin + ": unknown key '" + k + "' in \"sample\" (accepted: count, seed)");
     sampling = true;
+    if (s["count"].get<std::uint64_t>() > max_runs)
+      throw ConfigError("sample", origin + ": \"sample\".count " + std::to_string(s["count"].get<std::uint64_t>()) +
+                                      " is more runs than the limit of " + std::to_string(max_runs) +
+                                      " (raise \"max_runs\" or --max-runs)");
     count = static_cast<int>(s["count"].get<long long>());
     if (s.contains("seed")) {
       if (!s["seed"].is_number_integer()) throw ConfigError("sample", origin + ": \"sample\".seed must be an integer");
@@ -202,8 +229,11 @@ SweepPlan plan_sweep(const json& spec, const std::string& origin, bool check_mac
       plan.axes.push_back(key);
     }
   }
-  plan.seeds = seeds_of(spec, origin);
+  plan.seeds = seeds_of(spec, origin, max_runs);
 
+  // Each method's axes, and the runs they make, counted before any is expanded.
+  std::vector<std::vector<const Axis*>> own_axes;
+  std::uint64_t total = 0;
   for (const auto& method : methods) {
     // The axes this method has (a sweep over temperature skips BYOL's).
     ConfigSources probe;
@@ -221,21 +251,37 @@ SweepPlan plan_sweep(const json& spec, const std::string& origin, bool check_mac
     std::vector<const Axis*> own;
     for (const auto& a : axes)
       if (std::find(keys.begin(), keys.end(), a.key) != keys.end()) own.push_back(&a);
+    std::uint64_t size = 1;  // grid points; UINT64_MAX for a range axis
+    for (const Axis* a : own) size = a->range.empty() ? times(size, a->values.size()) : UINT64_MAX;
+    if (sampling && size < static_cast<std::uint64_t>(count))
+      plan.notes.push_back("method " + method + ": \"sample\".count is " + std::to_string(count) + " but the grid has only " +
+                           std::to_string(size) + " points; all of them are run");
+    const std::uint64_t points = sampling ? std::min<std::uint64_t>(size, static_cast<std::uint64_t>(count)) : size;
+    total = std::min<std::uint64_t>(UINT64_MAX - 1, total + times(points, plan.seeds.size()));
+    own_axes.push_back(std::move(own));
+  }
+  if (total > max_runs)
+    throw ConfigError("sweep", origin + ": the sweep makes " + (total >= UINT64_MAX - 1 ? "more than 10^19" : std::to_string(total)) +
+                                   " runs (methods x grid points x seeds), more than the limit of " + std::to_string(max_runs) +
+                                   "; shrink the axes, use \"sample\", or raise \"max_runs\" in the file (or --max-runs)");
+
+  for (std::size_t mi = 0; mi < methods.size(); ++mi) {
+    const std::string& method = methods[mi];
+    const std::vector<const Axis*>& own = own_axes[mi];
     std::vector<json> points;
     if (!sampling) {
       points = grid(own);
     } else {
-      const bool finite = std::all_of(own.begin(), own.end(), [](const Axis* a) { return a->range.empty(); });
-      std::size_t size = 1;
-      for (const Axis* a : own) size = a->range.empty() ? size * a->values.size() : 0;
-      if (finite && size <= static_cast<std::size_t>(count)) {
+      std::uint64_t size = 1;
+      for (const Axis* a : own) size = a->range.empty() ? times(size, a->values.size()) : UINT64_MAX;
+      if (size <= static_cast<std::uint64_t>(count)) {
         points = grid(own);  // the whole grid is no bigger than the sample
       } else {
         // Distinct points, drawn from a generator seeded per method so that
         // adding a method does not change the others' points.
         std::mt19937_64 rng(sample_seed ^ std::stoull(digest(method), nullptr, 16));
         std::set<std::string> seen;
-        for (int tries = 0; static_cast<int>(points.size()) < count && tries < count * 1000; ++tries) {
+        for (long long tries = 0; static_cast<int>(points.size()) < count && tries < 1000LL * count; ++tries) {
           json p = json::object();
           for (const Axis* a : own) p[a->key] = draw(*a, rng);
           if (seen.insert(p.dump()).second) points.push_back(std::move(p));
@@ -300,7 +346,7 @@ SweepPlan plan_sweep(const json& spec, const std::string& origin, bool check_mac
 }
 
 SweepPlan read_sweep_file(const std::string& path, bool check_machine,
-                          const std::vector<std::pair<std::string, std::string>>& overrides) {
+                          const std::vector<std::pair<std::string, std::string>>& overrides, unsigned long long max_runs) {
   const std::string file = find_sweep_file(path);
   json spec;
   try {
@@ -312,10 +358,10 @@ SweepPlan read_sweep_file(const std::string& path, bool check_machine,
     if (find_config_field(key) == nullptr) throw ConfigError(key, "unknown setting in --set " + key + "=" + text);
     if (!spec.contains("base")) spec["base"] = json::object();
     if (!spec["base"].is_object()) break;  // plan_sweep names the problem
-    const json parsed = json::parse(text, nullptr, false);
-    spec["base"][key] = parsed.is_discarded() || parsed.is_object() || parsed.is_array() ? json(text) : parsed;
+    spec["base"][key] = config::parse_text(*config::find_def(key), text);  // as `run --set` reads it
     if (spec.contains("axes") && spec["axes"].is_object()) spec["axes"].erase(key);  // --set pins an axis
   }
+  if (max_runs > 0 && spec.is_object()) spec["max_runs"] = max_runs;
   return plan_sweep(spec, file, check_machine);
 }
 

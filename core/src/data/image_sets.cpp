@@ -24,35 +24,57 @@ namespace ssrl {
 TensorImageSet::TensorImageSet(torch::Tensor images, torch::Tensor labels, int classes)
     : images_(std::move(images)), labels_(std::move(labels)), classes_(classes) {}
 
-std::vector<unsigned char> read_maybe_gzipped(const std::string& path) {
-  if (!fs::exists(path)) throw DataError(path + ": no such file");
-  gzFile f = gzopen(path.c_str(), "rb");  // reads plain files unchanged
-  if (f == nullptr) throw DataError(path + ": cannot open");
-  std::vector<unsigned char> out;
-  unsigned char buf[1 << 16];
-  for (;;) {
-    const int n = gzread(f, buf, sizeof buf);
-    if (n < 0) {
-      int code = 0;
-      const std::string why = gzerror(f, &code);
-      gzclose(f);
-      throw DataError(path + ": damaged compressed data (" + why + ")");
-    }
-    if (n == 0) break;
-    out.insert(out.end(), buf, buf + n);
-  }
-  // A gzip stream cut short reads as a clean end; zlib flags it here.
-  int code = 0;
-  const char* why = gzerror(f, &code);
-  if (code != Z_OK && code != Z_STREAM_END) {
-    const std::string msg = why;
-    gzclose(f);
-    throw DataError(path + ": damaged compressed data (" + msg + ")");
-  }
-  const int rc = gzclose(f);
-  if (rc == Z_BUF_ERROR) throw DataError(path + ": truncated compressed file");
-  return out;
+MaybeGzipped::MaybeGzipped(const std::string& path) : path_(path) {
+  std::error_code ec;
+  const auto st = fs::status(path, ec);
+  if (st.type() == fs::file_type::not_found) throw DataError(path + ": no such file");
+  if (st.type() != fs::file_type::regular) throw DataError(path + ": not a regular file");
+  file_size_ = fs::file_size(path, ec);
+  file_ = gzopen(path.c_str(), "rb");  // reads plain files unchanged
+  if (file_ == nullptr) throw DataError(path + ": cannot open");
 }
+
+MaybeGzipped::~MaybeGzipped() {
+  if (file_ != nullptr) gzclose(static_cast<gzFile>(file_));
+}
+
+void MaybeGzipped::fail_if_damaged() {
+  int code = 0;
+  const char* why = gzerror(static_cast<gzFile>(file_), &code);
+  // A gzip stream cut short reads as a clean end; zlib flags it as a buffer error.
+  if (code == Z_BUF_ERROR) throw DataError(path_ + ": truncated compressed file");
+  if (code != Z_OK && code != Z_STREAM_END) throw DataError(path_ + ": damaged compressed data (" + std::string(why) + ")");
+}
+
+std::size_t MaybeGzipped::read(std::uint64_t n, std::vector<unsigned char>& out) {
+  auto* f = static_cast<gzFile>(file_);
+  std::uint64_t done = 0;
+  while (done < n) {
+    const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(n - done, 1 << 20));
+    const std::size_t old = out.size();
+    out.resize(old + chunk);  // grows with what the file holds, not with what a header claims
+    const int got = gzread(f, out.data() + old, static_cast<unsigned>(chunk));
+    if (got < 0) {
+      out.resize(old);
+      fail_if_damaged();
+      throw DataError(path_ + ": cannot read");
+    }
+    out.resize(old + static_cast<std::size_t>(got));
+    done += static_cast<std::uint64_t>(got);
+    if (static_cast<std::size_t>(got) < chunk) break;
+  }
+  fail_if_damaged();
+  return static_cast<std::size_t>(done);
+}
+
+bool MaybeGzipped::at_end() {
+  unsigned char byte = 0;
+  const int got = gzread(static_cast<gzFile>(file_), &byte, 1);
+  fail_if_damaged();
+  return got <= 0;
+}
+
+bool MaybeGzipped::compressed() { return gzdirect(static_cast<gzFile>(file_)) == 0; }
 
 namespace {
 
@@ -69,49 +91,71 @@ std::string find_file(const std::string& dir, const std::vector<std::string>& na
   throw DataError(what + ": none of " + list + " in " + dir);
 }
 
-torch::Tensor idx_images(const std::string& path) {
-  const auto bytes = read_maybe_gzipped(path);
-  if (bytes.size() < 16) throw DataError(path + ": too short for an IDX image file (" + std::to_string(bytes.size()) + " bytes)");
-  if (big_endian(bytes.data()) != 0x00000803)
-    throw DataError(path + ": not an IDX image file (magic number " + std::to_string(big_endian(bytes.data())) + ", expected 2051)");
-  const std::int64_t n = big_endian(bytes.data() + 4), rows = big_endian(bytes.data() + 8), cols = big_endian(bytes.data() + 12);
+
+// An IDX file's items after its header: the header is checked first, and no
+// more is decompressed than the header implies (plus one byte, to see trailing data).
+std::vector<unsigned char> idx_body(MaybeGzipped& f, const std::string& path, std::size_t header, std::uint64_t expected,
+                                    const std::string& what) {
+  if (!f.compressed() && f.file_size() != header + expected)
+    throw DataError(path + ": " + (f.file_size() < header + expected ? "truncated" : "has trailing data") + ": " + what + " need " +
+                    std::to_string(header + expected) + " bytes, found " + std::to_string(f.file_size()));
+  std::vector<unsigned char> body;
+  f.read(expected, body);
+  if (body.size() < expected)
+    throw DataError(path + ": truncated: " + what + " need " + std::to_string(header + expected) + " bytes, found " +
+                    std::to_string(header + body.size()));
+  if (!f.at_end())
+    throw DataError(path + ": has trailing data: " + what + " need " + std::to_string(header + expected) + " bytes, found more");
+  return body;
+}
+
+}  // namespace
+
+torch::Tensor read_idx_images(const std::string& path) {
+  MaybeGzipped f(path);
+  std::vector<unsigned char> head;
+  f.read(16, head);
+  if (head.size() < 16) throw DataError(path + ": too short for an IDX image file (" + std::to_string(head.size()) + " bytes)");
+  if (big_endian(head.data()) != 0x00000803)
+    throw DataError(path + ": not an IDX image file (magic number " + std::to_string(big_endian(head.data())) + ", expected 2051)");
+  const std::int64_t n = big_endian(head.data() + 4), rows = big_endian(head.data() + 8), cols = big_endian(head.data() + 12);
   if (rows <= 0 || cols <= 0 || rows > 4096 || cols > 4096) throw DataError(path + ": implausible image size " + std::to_string(rows) + " x " + std::to_string(cols));
-  const std::uint64_t expected = 16 + static_cast<std::uint64_t>(n) * rows * cols;
-  if (bytes.size() != expected)
-    throw DataError(path + ": " + (bytes.size() < expected ? "truncated" : "has trailing data") + ": " +
-                    std::to_string(n) + " images of " + std::to_string(rows) + "x" + std::to_string(cols) + " need " +
-                    std::to_string(expected) + " bytes, found " + std::to_string(bytes.size()));
+  const std::uint64_t expected = static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(rows * cols);
+  const auto body = idx_body(f, path, 16, expected,
+                             std::to_string(n) + " images of " + std::to_string(rows) + "x" + std::to_string(cols));
   auto t = torch::empty({n, 1, rows, cols}, torch::kUInt8);
-  std::memcpy(t.data_ptr<std::uint8_t>(), bytes.data() + 16, static_cast<std::size_t>(n * rows * cols));
+  std::memcpy(t.data_ptr<std::uint8_t>(), body.data(), body.size());
   return t;
 }
 
-torch::Tensor idx_labels(const std::string& path, int classes) {
-  const auto bytes = read_maybe_gzipped(path);
-  if (bytes.size() < 8) throw DataError(path + ": too short for an IDX label file");
-  if (big_endian(bytes.data()) != 0x00000801)
-    throw DataError(path + ": not an IDX label file (magic number " + std::to_string(big_endian(bytes.data())) + ", expected 2049)");
-  const std::int64_t n = big_endian(bytes.data() + 4);
-  if (bytes.size() != static_cast<std::uint64_t>(8 + n))
-    throw DataError(path + ": " + std::string(bytes.size() < static_cast<std::uint64_t>(8 + n) ? "truncated" : "has trailing data") +
-                    ": " + std::to_string(n) + " labels need " + std::to_string(8 + n) + " bytes, found " + std::to_string(bytes.size()));
+torch::Tensor read_idx_labels(const std::string& path, int classes) {
+  MaybeGzipped f(path);
+  std::vector<unsigned char> head;
+  f.read(8, head);
+  if (head.size() < 8) throw DataError(path + ": too short for an IDX label file");
+  if (big_endian(head.data()) != 0x00000801)
+    throw DataError(path + ": not an IDX label file (magic number " + std::to_string(big_endian(head.data())) + ", expected 2049)");
+  const std::int64_t n = big_endian(head.data() + 4);
+  const auto body = idx_body(f, path, 8, static_cast<std::uint64_t>(n), std::to_string(n) + " labels");
   auto t = torch::empty({n}, torch::kLong);
   auto* out = t.data_ptr<std::int64_t>();
   for (std::int64_t i = 0; i < n; ++i) {
-    const int v = bytes[static_cast<std::size_t>(8 + i)];
+    const int v = body[static_cast<std::size_t>(i)];
     if (v >= classes) throw DataError(path + ": label " + std::to_string(v) + " of item " + std::to_string(i) + " is outside 0.." + std::to_string(classes - 1));
     out[i] = v;
   }
   return t;
 }
 
+namespace {
+
 std::shared_ptr<ImageSet> idx_split(const std::string& dir, const std::string& prefix) {
   const auto img = find_file(dir, {prefix + "-images-idx3-ubyte.gz", prefix + "-images-idx3-ubyte", prefix + "-images.idx3-ubyte"},
                              "Fashion-MNIST " + prefix + " images");
   const auto lab = find_file(dir, {prefix + "-labels-idx1-ubyte.gz", prefix + "-labels-idx1-ubyte", prefix + "-labels.idx1-ubyte"},
                              "Fashion-MNIST " + prefix + " labels");
-  auto images = idx_images(img);
-  auto labels = idx_labels(lab, 10);
+  auto images = read_idx_images(img);
+  auto labels = read_idx_labels(lab, 10);
   if (images.size(0) != labels.size(0))
     throw DataError(img + " has " + std::to_string(images.size(0)) + " images but " + lab + " has " +
                     std::to_string(labels.size(0)) + " labels");
@@ -136,17 +180,27 @@ DataSplit load_fashion_mnist(const std::string& dir) {
 
 namespace {
 
-std::shared_ptr<ImageSet> cifar_files(const std::vector<std::string>& files, int classes) {
+// `max_records`: how many the official file holds; a bigger file is refused by its size, unread.
+std::shared_ptr<ImageSet> cifar_files(const std::vector<std::string>& files, int classes, std::uint64_t max_records) {
   const int label_bytes = classes == 100 ? 2 : 1;
   const std::size_t record = static_cast<std::size_t>(label_bytes) + 3072;
   std::vector<torch::Tensor> images, labels;
   for (const auto& path : files) {
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) throw DataError(path + ": not a regular file");
+    const std::uint64_t size = fs::file_size(path, ec);
+    if (ec) throw DataError(path + ": cannot read (" + ec.message() + ")");
+    if (size == 0 || size % record != 0)
+      throw DataError(path + ": " + std::to_string(size) + " bytes is not a whole number of " +
+                      std::to_string(record) + "-byte CIFAR-" + std::to_string(classes) + " records (truncated, or the wrong file)");
+    if (size / record > max_records)
+      throw DataError(path + ": " + std::to_string(size / record) + " records; this CIFAR-" + std::to_string(classes) +
+                      " file holds at most " + std::to_string(max_records) + " (the wrong file?)");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw DataError(path + ": cannot read");
-    std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (bytes.empty() || bytes.size() % record != 0)
-      throw DataError(path + ": " + std::to_string(bytes.size()) + " bytes is not a whole number of " +
-                      std::to_string(record) + "-byte CIFAR-" + std::to_string(classes) + " records (truncated, or the wrong file)");
+    std::vector<unsigned char> bytes(static_cast<std::size_t>(size));
+    if (!in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size)))
+      throw DataError(path + ": cannot read (the file shrank while it was read)");
     const std::int64_t n = static_cast<std::int64_t>(bytes.size() / record);
     auto img = torch::empty({n, 3, 32, 32}, torch::kUInt8);
     auto lab = torch::empty({n}, torch::kLong);
@@ -186,8 +240,8 @@ DataSplit load_cifar(const std::string& dir_in, int classes) {
   }
   DataSplit d;
   d.name = classes == 10 ? "cifar10" : "cifar100";
-  d.train = cifar_files(train, classes);
-  d.test = cifar_files(test, classes);
+  d.train = cifar_files(train, classes, classes == 10 ? 10000 : 50000);
+  d.test = cifar_files(test, classes, 10000);
   return d;
 }
 

@@ -68,7 +68,29 @@ DataSplit load_image_folders(const std::string& dir, const std::string& name, in
 // (ssrl/datasets.hpp), with its normalisation. `image_size` 0 = its own.
 DataSplit load_dataset(const DatasetInfo& info, const std::string& dir, int image_size, int threads);
 
-// Reads a file's bytes, transparently un-gzipping; DataError if absent.
-std::vector<unsigned char> read_maybe_gzipped(const std::string& path);
+// A file that may be gzip-compressed, read piece by piece so that memory
+// follows what the file holds, never what its header claims. DataError naming
+// the file for anything wrong.
+class MaybeGzipped {
+ public:
+  explicit MaybeGzipped(const std::string& path);
+  ~MaybeGzipped();
+  MaybeGzipped(const MaybeGzipped&) = delete;
+  MaybeGzipped& operator=(const MaybeGzipped&) = delete;
+  // Appends up to n more bytes to out; returns how many (fewer at the end).
+  std::size_t read(std::uint64_t n, std::vector<unsigned char>& out);
+  bool at_end();                 // reads one byte to see
+  bool compressed();             // false for a plain file (valid after a read)
+  std::uint64_t file_size() const { return file_size_; }  // on disk
+
+ private:
+  void fail_if_damaged();
+  std::string path_;
+  void* file_ = nullptr;  // gzFile, kept out of this header
+  std::uint64_t file_size_ = 0;
+};
+// The IDX readers (Fashion-MNIST), for the loaders and the fuzz target.
+torch::Tensor read_idx_images(const std::string& path);
+torch::Tensor read_idx_labels(const std::string& path, int classes);
 
 }  // namespace ssrl

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "ssrl/errors.hpp"
+#include "ssrl/output_file.hpp"
 
 namespace ssrl {
 namespace {
@@ -22,34 +23,6 @@ std::map<std::string, torch::Tensor> state_of(const torch::nn::Module& module) {
   for (const auto& b : module.named_buffers(/*recurse=*/true))
     if (b.value().defined()) out[b.key()] = b.value();
   return out;
-}
-
-// A file the user named: written beside it and renamed over it, so a failed
-// write never leaves half a file; a symlink is followed, and anything but a
-// regular file (a folder, a FIFO, a device) is refused.
-void write_file(const std::string& path, const std::vector<char>& bytes) {
-  std::error_code ec;
-  const fs::path target = fs::weakly_canonical(fs::path(path), ec);
-  const fs::path dest = ec ? fs::path(path) : target;
-  const auto st = fs::status(dest, ec);
-  if (fs::exists(st) && !fs::is_regular_file(st)) throw DataError("'" + path + "' exists and is not a regular file");
-  std::random_device rd;
-  const fs::path tmp = dest.parent_path() / ("." + dest.filename().string() + ".part-" + std::to_string(rd()));
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!f.flush()) {
-      f.close();
-      fs::remove(tmp, ec);
-      throw DataError("cannot write '" + path + "'");
-    }
-  }
-  fs::rename(tmp, dest, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw DataError("cannot write '" + path + "': " + ec.message());
-  }
 }
 
 std::string list(const std::vector<std::string>& names) {
@@ -115,7 +88,8 @@ int save_state_dict(const torch::nn::Module& module, const std::string& path) {
   c10::Dict<std::string, at::Tensor> dict;
   const auto state = state_of(module);
   for (const auto& [k, t] : state) dict.insert(k, t.detach().to(torch::kCPU).contiguous().clone());
-  write_file(path, torch::pickle_save(c10::IValue(dict)));
+  const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
+  write_output_file(path, std::string_view(bytes.data(), bytes.size()));  // the one atomic writer
   return static_cast<int>(state.size());
 }
 

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "ssrl/errors.hpp"
+#include "ssrl/output_file.hpp"
 #include "ssrl/trainer.hpp"
 
 namespace ssrl {
@@ -28,13 +29,7 @@ std::string write_snapshot(const Snapshot& s, const std::string& dir) {
   namespace fs = std::filesystem;
   fs::create_directories(dir);
   const std::string path = (fs::path(dir) / ("epoch-" + std::to_string(s.epoch) + ".pt")).string();
-  const std::string tmp = path + ".part";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f.write(s.bytes.data(), static_cast<std::streamsize>(s.bytes.size()));
-    if (!f.flush()) throw Error("cannot write checkpoint " + path);
-  }
-  fs::rename(tmp, path);  // a crash never leaves half a checkpoint under the final name
+  write_output_file(path, s.bytes);  // a crash never leaves half a checkpoint under the final name
   return path;
 }
 

@@ -37,7 +37,11 @@ struct Table {
 enum class TableFormat { Text, Csv, Markdown, Latex };
 // "csv", "markdown" (or "md"), "latex" (or "tex"), "text"; ConfigError otherwise.
 TableFormat parse_table_format(const std::string& name);
+// Every text in the table goes through printable() first.
 std::string render(const Table& table, TableFormat format);
+// Free text (run names, tags) made safe for a terminal: control characters,
+// ESC among them, and the C1 controls of UTF-8 become \xHH.
+std::string printable(const std::string& text);
 
 // The Gaussian-experiment summary: per method, setting and encoder, the
 // nearest-neighbour angle statistics and final MI estimates, mean +- SD over
