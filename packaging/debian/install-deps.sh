@@ -3,18 +3,21 @@
 # run; does nothing when they are all present.
 #   --gui      the desktop application too (default): Qt 6, Qt Charts, VTK, Xvfb
 #   --no-gui   only the headless CLI (servers, GPU nodes)
+#   --fuzz     also clang and libFuzzer, for the opt-in fuzz preset
 #   --list     print the package list and exit
 set -eu
 
 gui=1
+fuzz=0
 list=0
 for arg in "$@"; do
   case "$arg" in
     --gui) gui=1 ;;
     --no-gui) gui=0 ;;
+    --fuzz) fuzz=1 ;;
     --list) list=1 ;;
-    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
-    *) echo "install-deps.sh: unknown option '$arg' (accepted: --gui, --no-gui, --list)" >&2; exit 2 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) echo "install-deps.sh: unknown option '$arg' (accepted: --gui, --no-gui, --fuzz, --list)" >&2; exit 2 ;;
   esac
 done
 
@@ -39,6 +42,10 @@ if [ "$gui" = 1 ]; then
   qt6-base-dev qt6-charts-dev qt6-svg-dev libqt6opengl6-dev libxkbcommon-dev libgl1-mesa-dev
   libvtk9-dev mpi-default-dev libx11-dev
   xvfb xauth"
+fi
+if [ "$fuzz" = 1 ]; then
+  # libclang-rt-14-dev holds libFuzzer and the sanitizer runtimes for clang-14.
+  packages="$packages clang-14 libclang-rt-14-dev"
 fi
 packages=$(echo $packages)
 
