@@ -129,6 +129,10 @@ TEST_F(Files, LoadersReadNoMoreThanTheHeaderImplies) {
   write_file(dir_ / "claim" / "plain", huge, false);
   msg = data_error([&] { read_idx_images((dir_ / "claim" / "plain").string()); });
   EXPECT_NE(msg.find("truncated"), std::string::npos) << msg;
+  // No images at all (found by fuzz_loaders: an empty body reached memcpy as a null pointer).
+  write_file(dir_ / "claim" / "none", idx_images(0, 28, 28, 1), false);
+  msg = data_error([&] { read_idx_images((dir_ / "claim" / "none").string()); });
+  EXPECT_NE(msg.find("holds no images"), std::string::npos) << msg;
   // A folder where a file should be.
   fs::create_directories(dir_ / "claim" / "folder");
   msg = data_error([&] { read_idx_labels((dir_ / "claim" / "folder").string(), 10); });

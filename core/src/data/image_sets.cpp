@@ -120,6 +120,7 @@ torch::Tensor read_idx_images(const std::string& path) {
     throw DataError(path + ": not an IDX image file (magic number " + std::to_string(big_endian(head.data())) + ", expected 2051)");
   const std::int64_t n = big_endian(head.data() + 4), rows = big_endian(head.data() + 8), cols = big_endian(head.data() + 12);
   if (rows <= 0 || cols <= 0 || rows > 4096 || cols > 4096) throw DataError(path + ": implausible image size " + std::to_string(rows) + " x " + std::to_string(cols));
+  if (n == 0) throw DataError(path + ": holds no images");
   const std::uint64_t expected = static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(rows * cols);
   const auto body = idx_body(f, path, 16, expected,
                              std::to_string(n) + " images of " + std::to_string(rows) + "x" + std::to_string(cols));
@@ -136,6 +137,7 @@ torch::Tensor read_idx_labels(const std::string& path, int classes) {
   if (big_endian(head.data()) != 0x00000801)
     throw DataError(path + ": not an IDX label file (magic number " + std::to_string(big_endian(head.data())) + ", expected 2049)");
   const std::int64_t n = big_endian(head.data() + 4);
+  if (n == 0) throw DataError(path + ": holds no labels");
   const auto body = idx_body(f, path, 8, static_cast<std::uint64_t>(n), std::to_string(n) + " labels");
   auto t = torch::empty({n}, torch::kLong);
   auto* out = t.data_ptr<std::int64_t>();
