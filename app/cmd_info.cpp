@@ -77,6 +77,19 @@ json run_detail_json(const storage::RunDetail& d) {
       ej["knn_top1"] = opt(e.knn_top1_k20);
       ej["knn_top1_k200"] = opt(e.knn_top1_k200);
     }
+    // Collapse at both levels per encoder; the first encoder's also at the
+    // epoch's top level, beside the projection's embedding_std/effective_rank.
+    json col = json::object();
+    for (const auto& c : e.collapse) {
+      col[c.encoder] = {{"projection", {{"embedding_std", c.proj_std}, {"effective_rank", c.proj_rank}}},
+                        {"backbone", {{"embedding_std", c.feat_std}, {"effective_rank", c.feat_rank}}},
+                        {"out_scale_norm", opt(c.out_scale_norm)}};
+      if (&c == &e.collapse.front()) {
+        ej["backbone"] = col[c.encoder]["backbone"];
+        ej["out_scale_norm"] = opt(c.out_scale_norm);
+      }
+    }
+    if (!e.collapse.empty()) ej["collapse"] = col;
     json cs = json::object();
     for (const auto& ec : e.centres) cs[ec.encoder] = centres_json(ec.centres);
     ej["centres"] = cs;
@@ -97,7 +110,8 @@ json run_detail_json(const storage::RunDetail& d) {
   if (!r.probes.empty()) {
     json probes = json::object();
     for (const auto& p : r.probes)
-      probes[p.encoder] = {{"top1", p.top1}, {"epochs", p.epochs}, {"train_size", p.train_size}, {"test_size", p.test_size}};
+      probes[p.encoder] = {{"top1", p.top1}, {"epochs", p.epochs}, {"train_size", p.train_size}, {"test_size", p.test_size},
+                           {"standardised", p.standardised}};
     j["final"]["linear_probe"] = {{"top1", r.probes.front().top1}, {"encoders", probes}};
     for (const auto& p : r.probes) j["final"]["encoders"][p.encoder]["linear_probe_top1"] = p.top1;
   }
@@ -352,6 +366,18 @@ int cmd_methods(const std::string& format) {
       json defaults = to_json(cfg);
       defaults.erase("method");
       defaults.erase("base_method");
+      // The image heads at the paper's CIFAR size; F is the backbone's width.
+      const json image = to_json(ConfigBuilder(m.name, "cifar10").build(false));
+      const HeadLayers layers = head_layers(m, image, "F");
+      const json head = {{"projector", layers.projector},
+                         {"predictor", layers.predictor},
+                         {"output_norm", image.at("proj_out_norm")},
+                         {"loss_input", m.head.loss_input},
+                         {"source", m.head.source},
+                         {"sizes_from", "data set cifar10 defaults (SPEC §6); proj_layers, proj_hidden, proj_dim, "
+                                        "predictor_hidden and proj_out_norm are settings"},
+                         {"gaussian_encoder", "Linear(2, hidden_dim) BatchNorm1d ReLU Linear(hidden_dim, 3) "
+                                              "BatchNorm1d, then L2 (SPEC §5, every method)"}};
       a.push_back({{"name", m.name},
                    {"display", m.display},
                    {"paradigm", paradigm_name(m.paradigm)},
@@ -362,7 +388,8 @@ int cmd_methods(const std::string& format) {
                    {"encoders", m.encoders},
                    {"mi_branches", m.mi_branches},
                    {"fixed", m.fixed.is_null() ? json::object() : m.fixed},
-                   {"defaults", defaults}});
+                   {"defaults", defaults},
+                   {"head", head}});
     }
     std::cout << a.dump(2) << "\n";
     return kOk;

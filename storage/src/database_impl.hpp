@@ -37,6 +37,7 @@ struct RunTable {
 inline constexpr RunTable kRunTables[] = {
     {"epochs", "run_id", OnResume::DropLaterEpochs, "epoch"},
     {"centres", "run_id", OnResume::DropLaterEpochs, "epoch"},  // references epochs
+    {"collapse", "run_id", OnResume::DropLaterEpochs, "epoch"},  // references epochs
     {"final_stats", "run_id", OnResume::DropAll},
     {"probes", "run_id", OnResume::DropAll},
     {"run_log", "run_id", OnResume::Keep},

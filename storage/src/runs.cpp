@@ -134,6 +134,17 @@ void Database::append_epoch(std::int64_t run_id, const EpochRecord& r) {
     st.bind(13, r.knn_top1_k20).bind(14, r.knn_top1_k200);
     st.run();
   }
+  {
+    Statement st(db_,
+                 "INSERT INTO collapse (run_id, epoch, encoder, proj_std, proj_rank, feat_std, feat_rank, out_scale_norm) "
+                 "VALUES (?,?,?,?,?,?,?,?)");
+    for (const auto& c : r.collapse) {
+      st.bind(1, run_id).bind(2, r.epoch).bind(3, c.encoder).bind(4, c.proj_std).bind(5, c.proj_rank);
+      st.bind(6, c.feat_std).bind(7, c.feat_rank).bind(8, c.out_scale_norm);
+      st.run();
+      st.reset();
+    }
+  }
   Statement st(db_, "INSERT INTO centres (run_id, epoch, encoder, cluster, x, y, z) VALUES (?,?,?,?,?,?,?)");
   for (const auto& enc : r.centres) {
     for (std::size_t k = 0; k < enc.centres.size(); ++k) {
@@ -169,9 +180,11 @@ void Database::finish_run(std::int64_t run_id, const RunOutcome& outcome) {
     st.reset();
   }
   Statement pr(db_,
-               "INSERT OR REPLACE INTO probes (run_id, encoder, top1, epochs, train_size, test_size) VALUES (?,?,?,?,?,?)");
+               "INSERT OR REPLACE INTO probes (run_id, encoder, top1, epochs, train_size, test_size, standardised) "
+                  "VALUES (?,?,?,?,?,?,?)");
   for (const auto& p : outcome.probes) {
     pr.bind(1, run_id).bind(2, p.encoder).bind(3, p.top1).bind(4, p.epochs).bind(5, p.train_size).bind(6, p.test_size);
+    pr.bind(7, p.standardised ? 1 : 0);
     pr.run();
     pr.reset();
   }
@@ -253,7 +266,7 @@ std::vector<RunRow> Database::list_runs(const RunFilter& filter) const {
     rows[it->second].finals.push_back(read_final(row));
   }
   Statement ps(db_,
-               "SELECT run_id, encoder, top1, epochs, train_size, test_size FROM probes "
+               "SELECT run_id, encoder, top1, epochs, train_size, test_size, standardised FROM probes "
                "WHERE run_id BETWEEN ? AND ? ORDER BY run_id, encoder");
   ps.bind(1, rows.front().id).bind(2, rows.back().id);
   while (ps.step()) {
@@ -261,7 +274,8 @@ std::vector<RunRow> Database::list_runs(const RunFilter& filter) const {
     const auto it = index.find(row.integer("run_id"));
     if (it == index.end()) continue;
     rows[it->second].probes.push_back({row.text("encoder"), row.real("top1"), static_cast<int>(row.integer("epochs")),
-                                       row.integer("train_size"), row.integer("test_size")});
+                                       row.integer("train_size"), row.integer("test_size"),
+                                       row.integer("standardised") != 0});
   }
   return rows;
 }
@@ -292,6 +306,20 @@ std::vector<EpochRecord> Database::load_epochs(std::int64_t run_id, bool with_ce
       r.knn_top1_k200 = row.real_or_null("knn_top1_k200");
       index[r.epoch] = out.size();
       out.push_back(std::move(r));
+    }
+  }
+  {
+    Statement st(db_,
+                 "SELECT epoch, encoder, proj_std, proj_rank, feat_std, feat_rank, out_scale_norm FROM collapse "
+                 "WHERE run_id = ? ORDER BY epoch, encoder");
+    st.bind(1, run_id);
+    while (st.step()) {
+      const Row row = st.row();
+      const auto it = index.find(static_cast<int>(row.integer("epoch")));
+      if (it == index.end()) continue;
+      out[it->second].collapse.push_back({row.text("encoder"), row.real("proj_std"), row.real("proj_rank"),
+                                          row.real("feat_std"), row.real("feat_rank"),
+                                          row.real_or_null("out_scale_norm")});
     }
   }
   if (!with_centres) return out;

@@ -127,6 +127,24 @@ ALTER TABLE runs ADD COLUMN sweep_index INTEGER;
 ALTER TABLE runs ADD COLUMN sweep_point TEXT;
 CREATE UNIQUE INDEX runs_by_sweep ON runs(sweep_id, sweep_index);
 )sql",
+    // v5: collapse indicators per encoder at two levels (projection and
+    // backbone features), the affine output norm's scale; whether the probe
+    // standardised its features (runs before v6 always did).
+    R"sql(
+CREATE TABLE collapse (
+  run_id          INTEGER NOT NULL,
+  epoch           INTEGER NOT NULL,
+  encoder         TEXT NOT NULL,
+  proj_std        REAL,
+  proj_rank       REAL,
+  feat_std        REAL,
+  feat_rank       REAL,
+  out_scale_norm  REAL,
+  PRIMARY KEY (run_id, epoch, encoder),
+  FOREIGN KEY (run_id, epoch) REFERENCES epochs(run_id, epoch) ON DELETE CASCADE
+) WITHOUT ROWID;
+ALTER TABLE probes ADD COLUMN standardised INTEGER NOT NULL DEFAULT 1;
+)sql",
 };
 constexpr int kLatest = static_cast<int>(sizeof(kMigrations) / sizeof(kMigrations[0]));
 

@@ -6,6 +6,14 @@ numbers do not come from the code under test. Every formula is written from
 docs/science.md §1, §4 and §8 directly, pair by pair. Regenerate with
 
     python3 tests/golden/make_golden.py > tests/golden/golden.json
+
+With --lightly it prints instead the values of a maintained peer library,
+lightly (PyPI; needs torch, so run it in a throwaway virtual environment:
+python3 -m venv /tmp/venv-lightly && /tmp/venv-lightly/bin/pip install lightly),
+on the same inputs; the default test suite reads the checked-in file and
+never needs lightly:
+
+    /tmp/venv-lightly/bin/python tests/golden/make_golden.py --lightly > tests/golden/golden_lightly.json
 """
 import json
 import math
@@ -178,7 +186,7 @@ def case(name, za, zb, with_slow=True):
     return {"name": name, "za": za, "zb": zb, "expect": e}
 
 
-def main():
+def inputs():
     small_a = [[1.0, 0.2, -0.5], [0.3, -1.1, 0.8], [-0.7, 0.4, 0.9], [0.05, 0.6, -1.2]]
     small_b = [[0.9, 0.1, -0.3], [0.2, -0.9, 1.0], [-0.4, 0.7, 0.6], [0.5, 0.3, -1.0]]
     rng = random.Random(20261129)
@@ -186,7 +194,45 @@ def main():
     # crosses a block boundary.
     big_a = [[rng.gauss(0, 1) for _ in range(3)] for _ in range(300)]
     big_b = [[x + 0.3 * rng.gauss(0, 1) for x in row] for row in big_a]
-    cases = [case("small", small_a, small_b), case("n300", big_a, big_b, with_slow=False)]
+    return [("small", small_a, small_b), ("n300", big_a, big_b)]
+
+
+def lightly_case(name, za, zb):
+    import torch
+    from lightly.loss import BarlowTwinsLoss, NegativeCosineSimilarity, NTXentLoss, VICRegLoss
+
+    a = torch.tensor(za, dtype=torch.float64)
+    b = torch.tensor(zb, dtype=torch.float64)
+    e = {}
+    for t in (0.5, 0.1):
+        e[f"nt_xent_t{t}"] = NTXentLoss(temperature=t)(a, b).item()
+    e["neg_cosine"] = NegativeCosineSimilarity()(a, b).item()
+    for lam in (0.005, 0.0051):
+        e[f"barlow_twins_l{lam}"] = BarlowTwinsLoss(lambda_param=lam)(a, b).item()
+    e["vicreg_25_25_1"] = VICRegLoss(lambda_param=25.0, mu_param=25.0, nu_param=1.0)(a, b).item()
+    # MoCo-style InfoNCE: query i against its key (the positive) and the
+    # other keys as the memory bank's negatives, one query at a time.
+    for t in (0.2, 1.0):
+        total = 0.0
+        n, d = a.shape
+        for i in range(n):
+            loss = NTXentLoss(temperature=t, memory_bank_size=(n - 1, d))
+            others = torch.cat([b[:i], b[i + 1:]])
+            loss.memory_bank.bank = torch.nn.functional.normalize(others, dim=1)
+            total += loss(a[i:i + 1], b[i:i + 1]).item()
+        e[f"moco_infonce_t{t}"] = total / n
+    return {"name": name, "expect": e}
+
+
+def main():
+    import sys
+    if "--lightly" in sys.argv:
+        import lightly
+        cases = [lightly_case(name, za, zb) for name, za, zb in inputs()]
+        print(json.dumps({"generator": "tests/golden/make_golden.py --lightly", "lightly": lightly.__version__,
+                          "inputs": "the cases of golden.json, by name", "cases": cases}, indent=1))
+        return
+    cases = [case(name, za, zb, with_slow=name != "n300") for name, za, zb in inputs()]
     print(json.dumps({"generator": "tests/golden/make_golden.py", "cases": cases}, indent=1))
 
 

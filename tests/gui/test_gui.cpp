@@ -382,6 +382,15 @@ class GuiTest : public QObject {
     w.charts()->flush();
     QVERIFY(!w.charts()->chart(ChartsPanel::kKnn)->isHidden());
     QCOMPARE(w.charts()->chart(ChartsPanel::kKnn)->pointCount(QString::number(run)), 2);
+    // The collapse panel's toggle: backbone level in place of the projection's.
+    QCOMPARE(w.charts()->chart(ChartsPanel::kFeatRank)->pointCount(QString::number(run)), 2);
+    auto* level = w.charts()->findChild<QCheckBox*>(QStringLiteral("collapse_level"));
+    QVERIFY(level != nullptr);
+    QVERIFY(w.charts()->chart(ChartsPanel::kFeatStd)->isHidden());
+    level->setChecked(true);
+    QVERIFY(!w.charts()->chart(ChartsPanel::kFeatStd)->isHidden());
+    QVERIFY(w.charts()->chart(ChartsPanel::kEmbeddingStd)->isHidden());
+    level->setChecked(false);
     storage::Database db(db_.toStdString(), storage::Database::Mode::ReadOnly);
     const auto d = db.load_run(run);
     QVERIFY(d.has_value());

@@ -63,6 +63,7 @@ EpochRecord sample_epoch(int epoch) {
   e.seconds = 0.01;
   e.centres = {{"f", {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {-1, 0, 0}, {0, -1, 0}}},
                {"g", {{0, 0, 1}, {0, 1, 0}, {1, 0, 0}, {0, 0, -1}, {0, -1, 0}}}};
+  e.collapse = {{"f", 0.5, 2.5, 0.3, 40.0 + epoch, 1.7}, {"g", 0.4, 2.0, 0.2, 30.0, std::nullopt}};
   return e;
 }
 
@@ -95,6 +96,13 @@ TEST_F(DbTest, RunRoundTripsWithNullsCentresAndFinals) {
   EXPECT_DOUBLE_EQ(*d->epochs[1].loss_e, -1.5);
   ASSERT_EQ(d->epochs[1].centres.size(), 2u);
   EXPECT_EQ(d->epochs[1].centres[1].encoder, "g");
+  // Collapse at both levels, per encoder; no scale norm without an affine output norm.
+  ASSERT_EQ(d->epochs[2].collapse.size(), 2u);
+  EXPECT_EQ(d->epochs[2].collapse[0].encoder, "f");
+  EXPECT_DOUBLE_EQ(d->epochs[2].collapse[0].feat_rank, 43.0);
+  EXPECT_DOUBLE_EQ(*d->epochs[2].collapse[0].out_scale_norm, 1.7);
+  EXPECT_DOUBLE_EQ(d->epochs[2].collapse[1].proj_std, 0.4);
+  EXPECT_FALSE(d->epochs[2].collapse[1].out_scale_norm.has_value());
   EXPECT_DOUBLE_EQ(d->epochs[1].centres[1].centres[3].z, -1.0);
   ASSERT_EQ(d->finals.size(), 2u);
   EXPECT_DOUBLE_EQ(d->finals[0].separation.min, 80);
@@ -436,9 +444,9 @@ TEST_F(DbTest, VersionOneDatabaseIsMigratedWithItsData) {
   }
   sqlite3* raw = nullptr;
   ASSERT_EQ(sqlite3_open(file.c_str(), &raw), SQLITE_OK);
-  // Undo v2 to v4: what a v1 file looked like.
+  // Undo v2 to v5: what a v1 file looked like.
   ASSERT_EQ(sqlite3_exec(raw,
-                         "DROP INDEX runs_by_uid; DROP INDEX runs_by_sweep; ALTER TABLE runs DROP COLUMN uid; "
+                         "DROP TABLE collapse; DROP INDEX runs_by_uid; DROP INDEX runs_by_sweep; ALTER TABLE runs DROP COLUMN uid; "
                          "ALTER TABLE runs DROP COLUMN sweep_id; ALTER TABLE runs DROP COLUMN sweep_index; "
                          "ALTER TABLE runs DROP COLUMN sweep_point; DROP TABLE sweeps; "
                          "DROP TABLE run_log; DROP TABLE probes; ALTER TABLE epochs DROP COLUMN knn_top1_k20; "

@@ -68,6 +68,7 @@ EpochRecord epoch(int k) {
   e.lr = 0.1;
   e.seconds = 0.01;
   e.centres = {{"f", {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {-1, 0, 0}, {0, -1, 0}}}};
+  e.collapse = {{"f", 0.4, 2.0, 0.3, 20.0, std::nullopt}};
   return e;
 }
 

@@ -1,5 +1,6 @@
 #include "charts_panel.hpp"
 
+#include <QCheckBox>
 #include <QGridLayout>
 #include <QLabel>
 #include <QVBoxLayout>
@@ -27,7 +28,8 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent) {
       {"cos-DV bound (validation)", "nats"}, {"InfoNCE bound (validation)", "nats"},
       {"JSD bound (validation)", "nats"},    {"Training loss", "loss"},
       {"Embedding SD (collapse → 0)", "mean per-dim SD"}, {"Effective rank (RankMe)", "rank"},
-      {"kNN top-1, k = 20 (validation)", "accuracy"}};
+      {"kNN top-1, k = 20 (validation)", "accuracy"},
+      {"Backbone feature SD (collapse → 0)", "mean per-dim SD"}, {"Backbone effective rank (RankMe)", "rank"}};
   int i = 0;
   for (const auto& [title, unit] : spec) {
     auto* c = new viz::MetricChart(QString::fromUtf8(title), QString::fromUtf8(unit));
@@ -35,16 +37,31 @@ ChartsPanel::ChartsPanel(QWidget* parent) : QWidget(parent) {
     c->setMinimumSize(260, 200);
     c->chart()->legend()->hide();
     if (i == kKnn) grid->addWidget(c, 0, 3, 2, 1);  // image runs only: a column of its own
+    else if (i == kFeatStd || i == kFeatRank) grid->addWidget(c, 1, i - kFeatStd + 1);
     else grid->addWidget(c, i / 3, i % 3);
     charts_.push_back(c);
     ++i;
   }
   charts_[kKnn]->hide();
   legend_->setText(legendText());
+  charts_[kFeatStd]->hide();
+  charts_[kFeatRank]->hide();
+  auto* level = new QCheckBox(tr("Collapse at the backbone features (the probe's input)"));
+  level->setObjectName(QStringLiteral("collapse_level"));
+  level->setToolTip(tr("Embedding SD and effective rank of the backbone features instead of the projection"));
+  grid->addWidget(level, 2, 0, 1, 4);
+  connect(level, &QCheckBox::toggled, this, &ChartsPanel::showBackboneLevel);
   // 5 redraws a second are plenty for a human and cost the trainer nothing.
   timer_.setInterval(200);
   connect(&timer_, &QTimer::timeout, this, &ChartsPanel::flush);
   timer_.start();
+}
+
+void ChartsPanel::showBackboneLevel(bool backbone) {
+  charts_[kEmbeddingStd]->setVisible(!backbone);
+  charts_[kRank]->setVisible(!backbone);
+  charts_[kFeatStd]->setVisible(backbone);
+  charts_[kFeatRank]->setVisible(backbone);
 }
 
 void ChartsPanel::clear() {
@@ -106,6 +123,10 @@ void ChartsPanel::addEpoch(qint64 run_id, const EpochRecord& r) {
   }
   charts_[kEmbeddingStd]->appendPoint(key, r.epoch, r.embedding_std);
   charts_[kRank]->appendPoint(key, r.epoch, r.effective_rank);
+  if (!r.collapse.empty()) {
+    charts_[kFeatStd]->appendPoint(key, r.epoch, r.collapse.front().feat_std);
+    charts_[kFeatRank]->appendPoint(key, r.epoch, r.collapse.front().feat_rank);
+  }
   if (r.knn_top1_k20) charts_[kKnn]->appendPoint(key, r.epoch, *r.knn_top1_k20);
 }
 

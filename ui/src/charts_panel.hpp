@@ -1,6 +1,6 @@
 #pragma once
 // The live charts: the three MI estimators, the training loss (per phase for
-// SDMI), the two collapse indicators and, for image runs, the kNN monitor;
+// SDMI), the two collapse indicators (projection or backbone level, a toggle) and, for image runs, the kNN monitor;
 // one curve per run. SDMI-family runs
 // are solid, JMI-family runs dashed. Points are buffered and drawn on a
 // timer, so plotting never keeps up the training thread. One legend above
@@ -40,7 +40,11 @@ class ChartsPanel : public QWidget {
   viz::MetricChart* chart(int index) const { return charts_.at(static_cast<std::size_t>(index)); }
   // The charts on screen (kNN only while an image run is shown).
   std::vector<viz::MetricChart*> shownCharts() const;
-  enum Index { kCosDv, kInfoNce, kJsd, kLoss, kEmbeddingStd, kRank, kKnn };
+  // kFeatStd and kFeatRank: the same indicators on the backbone features,
+  // in the cells of kEmbeddingStd and kRank; the collapse-level toggle
+  // shows one pair or the other.
+  enum Index { kCosDv, kInfoNce, kJsd, kLoss, kEmbeddingStd, kRank, kKnn, kFeatStd, kFeatRank };
+  void showBackboneLevel(bool backbone);
   // The shared legend's text, one entry per run.
   QString legendText() const;
 

@@ -13,6 +13,22 @@ namespace ssrl {
 enum class Paradigm { SDMI, JMI };
 const char* paradigm_name(Paradigm p);
 
+// The projector and predictor of the image encoders, as the method's published
+// code builds them (the Gaussian experiment's encoder is SPEC §5's, shared by
+// every method). Layer count and widths are settings (proj_layers,
+// proj_hidden, proj_dim, predictor_hidden; SPEC §6 fixes them per data set);
+// the output normalisation is the setting proj_out_norm, whose default is
+// the method's.
+struct HeadInfo {
+  bool hidden_bias = true;       // Linear bias on the projector's hidden layers
+  bool hidden_bn = true;         // BatchNorm (affine) after each hidden Linear
+  bool out_bias = true;          // Linear bias on the projector's output layer
+  bool pred_hidden_bias = true;  // the predictor's first Linear
+  bool pred_out_bias = true;     // the predictor's second Linear
+  std::string loss_input;        // what the loss takes: "raw projection", ...
+  std::string source;            // repository and file the head follows
+};
+
 struct MethodInfo {
   std::string name;     // as typed: "sdmi", "sdmi-nodv"
   std::string display;  // "SDMI prototype"
@@ -27,6 +43,7 @@ struct MethodInfo {
   // Keys of `uses` that matter only under another setting's value:
   // {"temperature": {"loss": "cos-dv"}} (a sweep does not vary them otherwise).
   nlohmann::json used_only_when;
+  HeadInfo head;
   bool is_variant() const { return base != name; }
 };
 
@@ -36,4 +53,12 @@ const std::vector<MethodInfo>& all_methods();
 const MethodInfo& find_method(const std::string& name);
 std::vector<std::string> method_names();
 
+// The image projector and predictor as layer lists, e.g. "Linear(F, 2048,
+// bias)", "BatchNorm1d(2048)", "ReLU", for the widths in `proj_hidden`,
+// `proj_dim`, `predictor_hidden`, `proj_layers` and `proj_out_norm`;
+// `in` names the backbone width. Empty predictor when the method has none.
+struct HeadLayers {
+  std::vector<std::string> projector, predictor;
+};
+HeadLayers head_layers(const MethodInfo& m, const nlohmann::json& settings, const std::string& in);
 }  // namespace ssrl

@@ -30,6 +30,17 @@ struct EncoderCentres {
   std::vector<Vec3> centres;  // one unit vector per cluster
 };
 
+// Collapse indicators of one encoder at both levels, on the validation
+// subset: the projection (L2-normalised embedding, as embedding_std and
+// effective_rank) and the backbone features (the linear probe's input; the
+// SD is taken of their L2 normalisation, the rank of the raw features).
+struct EncoderCollapse {
+  std::string encoder;  // "f", "g"
+  double proj_std = 0, proj_rank = 0;
+  double feat_std = 0, feat_rank = 0;
+  std::optional<double> out_scale_norm;  // L2 norm of an affine output BN's scale vector
+};
+
 struct EpochRecord {
   int epoch = 0;  // 1-based
   double loss = 0;
@@ -43,6 +54,7 @@ struct EpochRecord {
   std::vector<EncoderCentres> centres;      // Gaussian experiment
   std::optional<double> knn_top1_k20;       // image data: kNN monitor on the validation subset
   std::optional<double> knn_top1_k200;
+  std::vector<EncoderCollapse> collapse;    // per encoder, both levels
 };
 
 // Nearest-neighbour angles between cluster centres, in degrees.
@@ -73,6 +85,7 @@ struct ProbeResult {
   double top1 = 0;       // fraction in [0, 1] on the test split
   int epochs = 0;
   std::int64_t train_size = 0, test_size = 0;
+  bool standardised = true;  // per-feature standardisation before the probe
 };
 
 struct RunOutcome {

@@ -36,4 +36,16 @@ std::vector<Vec3> cluster_centres(const torch::Tensor& z, const torch::Tensor& l
   return out;
 }
 
+EncoderCollapse collapse_of(const std::string& encoder, const torch::Tensor& embeddings, const torch::Tensor& features,
+                            const torch::Tensor& scale) {
+  EncoderCollapse c;
+  c.encoder = encoder;
+  c.proj_std = embedding_std(embeddings);
+  c.proj_rank = effective_rank(embeddings);
+  c.feat_std = embedding_std(features);
+  c.feat_rank = effective_rank(features);
+  if (scale.defined()) c.out_scale_norm = scale.detach().norm().item<double>();
+  return c;
+}
+
 }  // namespace ssrl

@@ -8,9 +8,12 @@ namespace ssrl {
 
 double linear_probe(const torch::Tensor& train_x_in, const torch::Tensor& train_y, const torch::Tensor& test_x_in,
                     const torch::Tensor& test_y, int classes, const ProbeOptions& opt, at::Generator& gen) {
-  const auto mean = train_x_in.mean(0, true);
-  const auto sd = train_x_in.std(0, /*unbiased=*/false, /*keepdim=*/true) + 1e-6;
-  const auto train_x = (train_x_in - mean) / sd, test_x = (test_x_in - mean) / sd;
+  torch::Tensor train_x = train_x_in, test_x = test_x_in;
+  if (opt.standardise) {
+    const auto mean = train_x_in.mean(0, true);
+    const auto sd = train_x_in.std(0, /*unbiased=*/false, /*keepdim=*/true) + 1e-6;
+    train_x = (train_x_in - mean) / sd, test_x = (test_x_in - mean) / sd;
+  }
   const std::int64_t n = train_x.size(0), d = train_x.size(1);
   torch::nn::Linear head(d, classes);
   {

@@ -10,10 +10,11 @@ struct ProbeOptions {
   int epochs = 30;
   double lr = 0.1;
   int batch_size = 512;
+  bool standardise = true;  // per-feature mean/SD of the training features
 };
 
-// Trains a linear classifier with cross-entropy on standardised train
-// features; returns top-1 accuracy on the test features. Deterministic
+// Trains a linear classifier with cross-entropy on the train features
+// (standardised per feature with opt.standardise); returns top-1 accuracy on the test features. Deterministic
 // under `gen`.
 double linear_probe(const torch::Tensor& train_x, const torch::Tensor& train_y, const torch::Tensor& test_x,
                     const torch::Tensor& test_y, int classes, const ProbeOptions& opt, at::Generator& gen);

@@ -13,7 +13,12 @@ MethodInfo barlow_twins_info() {
   info.uses = {"bt_lambda"};
   info.encoders = {"f"};
   info.mi_branches = "f(view 1) vs f(view 2)";
-  info.defaults = {{"bt_lambda", 5e-3}};
+  // vturrisi/solo-learn solo/methods/barlow_twins.py: Linear (bias) BN
+  // ReLU ..., last Linear (bias), no output normalisation; the loss
+  // standardises per feature itself.
+  info.head = {true, true, true, true, true, "raw projection (not L2-normalised)",
+               "vturrisi/solo-learn solo/methods/barlow_twins.py"};
+  info.defaults = {{"bt_lambda", 5e-3}, {"proj_out_norm", "none"}};
   return info;
 }
 

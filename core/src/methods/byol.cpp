@@ -13,7 +13,11 @@ MethodInfo byol_info() {
   info.uses = {"predictor", "predictor_hidden", "ema_momentum", "ema_cosine"};
   info.encoders = {"f"};
   info.mi_branches = "online f(view 1) vs EMA target(view 2)";
-  info.defaults = {{"predictor", true}, {"ema_momentum", 0.996}, {"ema_cosine", true}};
+  // vturrisi/solo-learn solo/methods/byol.py: Linear (bias) BN ReLU Linear
+  // (bias), no output normalisation; predictor the same shape.
+  info.head = {true, true, true, true, true, "raw projection / prediction; 2 - 2cos L2-normalises",
+               "vturrisi/solo-learn solo/methods/byol.py"};
+  info.defaults = {{"predictor", true}, {"ema_momentum", 0.996}, {"ema_cosine", true}, {"proj_out_norm", "none"}};
   return info;
 }
 

@@ -79,6 +79,33 @@ const MethodInfo& find_method(const std::string& name) {
   throw ConfigError("method", "unknown method '" + shown + "' (accepted: " + accepted + ")");
 }
 
+HeadLayers head_layers(const MethodInfo& m, const nlohmann::json& settings, const std::string& in) {
+  auto num = [&](const char* key) { return std::to_string(settings.at(key).get<long long>()); };
+  auto linear = [](const std::string& a, const std::string& b, bool bias) {
+    return "Linear(" + a + ", " + b + (bias ? ", bias)" : ", no bias)");
+  };
+  HeadLayers out;
+  const int layers = settings.at("proj_layers").get<int>();
+  const std::string hidden = num("proj_hidden"), dim = num("proj_dim");
+  std::string c = in;
+  for (int i = 0; i + 1 < layers; ++i) {
+    out.projector.push_back(linear(c, hidden, m.head.hidden_bias));
+    if (m.head.hidden_bn) out.projector.push_back("BatchNorm1d(" + hidden + ")");
+    out.projector.push_back("ReLU");
+    c = hidden;
+  }
+  out.projector.push_back(linear(c, dim, m.head.out_bias));
+  const std::string norm = settings.at("proj_out_norm").get<std::string>();
+  if (norm == "bn") out.projector.push_back("BatchNorm1d(" + dim + ", affine=false)");
+  if (norm == "bn-affine") out.projector.push_back("BatchNorm1d(" + dim + ")");
+  if (settings.value("predictor", false)) {
+    const std::string ph = num("predictor_hidden");
+    out.predictor = {linear(dim, ph, m.head.pred_hidden_bias), "BatchNorm1d(" + ph + ")", "ReLU",
+                     linear(ph, dim, m.head.pred_out_bias)};
+  }
+  return out;
+}
+
 const char* paradigm_name(Paradigm p) { return p == Paradigm::SDMI ? "SDMI" : "JMI"; }
 
 }  // namespace ssrl

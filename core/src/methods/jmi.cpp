@@ -13,7 +13,11 @@ MethodInfo jmi_info() {
   info.uses = {"temperature", "marginal"};
   info.encoders = {"f"};
   info.mi_branches = "f(view 1) vs f(view 2)";
-  info.defaults = {{"temperature", 0.1}, {"marginal", true}};
+  // Workbench's own prototype: the SDMI prototype's head, so the two
+  // paradigms differ only in their schedule.
+  info.head = {false, true, false, false, true, "raw projection; cos-DV L2-normalises",
+               "workbench choice, as the SDMI prototype"};
+  info.defaults = {{"temperature", 0.1}, {"marginal", true}, {"proj_out_norm", "bn"}};
   return info;
 }
 

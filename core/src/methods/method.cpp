@@ -25,7 +25,8 @@ EncoderPtr MethodBase::make_encoder() {
 }
 
 Predictor MethodBase::make_predictor() {
-  Predictor p(embed_dim_, cfg_.predictor_hidden);
+  const HeadInfo& h = find_method(cfg_.method).head;
+  Predictor p(embed_dim_, cfg_.predictor_hidden, h.pred_hidden_bias, h.pred_out_bias);
   init_from_generator(*p, gen_);
   p->to(device_);
   return track(p);
@@ -121,7 +122,7 @@ JointMethod::JointMethod(const MethodEnv& env, PairLoss loss) : MethodBase(env),
 EpochLosses JointMethod::train_epoch(EpochData& data) {
   double sum = 0;
   const int steps = for_each_batch(data, [&](const torch::Tensor& x1, const torch::Tensor& x2) {
-    sum += step(*opt_, loss_(f_->forward(x1), f_->forward(x2)));
+    sum += step(*opt_, loss_(f_->project(x1), f_->project(x2)));
     ++step_;
   });
   return {sum / std::max(1, steps), std::nullopt, std::nullopt};
@@ -164,14 +165,14 @@ double MomentumMethod::momentum_at(std::int64_t k) const {
 EpochLosses MomentumMethod::train_epoch(EpochData& data) {
   double sum = 0;
   const int steps = for_each_batch(data, [&](const torch::Tensor& x1, const torch::Tensor& x2) {
-    const auto z1 = f_->forward(x1), z2 = f_->forward(x2);
+    const auto z1 = f_->project(x1), z2 = f_->project(x2);
     const auto p1 = cfg_.predictor ? pred_->forward(z1) : z1;
     const auto p2 = cfg_.predictor ? pred_->forward(z2) : z2;
     torch::Tensor t1, t2;
     {
       torch::NoGradGuard no_grad;
-      t1 = target_->forward(x1);
-      t2 = target_->forward(x2);
+      t1 = target_->project(x1);
+      t2 = target_->project(x2);
     }
     sum += step(*opt_, loss_(p1, t2) + loss_(p2, t1));
     ema_update(*f_, *target_, momentum_at(step_));

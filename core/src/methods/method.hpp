@@ -72,6 +72,8 @@ class Method {
   virtual torch::Tensor embed(const std::string& encoder, const torch::Tensor& x) = 0;
   // Backbone features (linear probe, kNN).
   virtual torch::Tensor features(const std::string& encoder, const torch::Tensor& x) = 0;
+  // The affine output norm's scale vector of an encoder; undefined if none.
+  virtual torch::Tensor out_scale(const std::string& encoder) = 0;
   // Branch A and branch B outputs for the MI estimates, once per epoch in
   // eval mode. An undefined B means "no value this epoch".
   virtual ViewPair mi_branches(const torch::Tensor& v1, const torch::Tensor& v2) = 0;
@@ -100,6 +102,7 @@ class MethodBase : public Method {
   void set_lr(double lr) override;
   void set_training(bool on) override;
   torch::Tensor features(const std::string& encoder, const torch::Tensor& x) override;
+  torch::Tensor out_scale(const std::string& encoder) override { return encoder_for(encoder).out_scale(); }
   void save(torch::serialize::OutputArchive& archive) override;
   void load(torch::serialize::InputArchive& archive) override;
 

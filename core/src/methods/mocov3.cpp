@@ -13,7 +13,12 @@ MethodInfo mocov3_info() {
   info.uses = {"temperature", "predictor", "predictor_hidden", "ema_momentum", "ema_cosine"};
   info.encoders = {"f"};
   info.mi_branches = "online f(view 1) vs momentum encoder(view 2)";
-  info.defaults = {{"temperature", 0.1}, {"predictor", true}, {"ema_momentum", 0.996}, {"ema_cosine", true}};
+  // vturrisi/solo-learn solo/methods/mocov3.py _build_mlp, as
+  // facebookresearch/moco-v3 moco/builder.py: every Linear without bias, the
+  // projector ends in BN without affine, the predictor in a plain Linear.
+  info.head = {false, true, false, false, false, "raw prediction and key; InfoNCE L2-normalises",
+               "vturrisi/solo-learn solo/methods/mocov3.py"};
+  info.defaults = {{"temperature", 0.1}, {"predictor", true}, {"ema_momentum", 0.996}, {"ema_cosine", true}, {"proj_out_norm", "bn"}};
   return info;
 }
 

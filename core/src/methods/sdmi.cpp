@@ -14,7 +14,12 @@ MethodInfo sdmi_info() {
   info.uses = {"temperature", "marginal", "predictor", "predictor_hidden", "alternation"};
   info.encoders = {"f", "g"};
   info.mi_branches = "f(view 1) vs g(view 2)";
-  info.defaults = {{"temperature", 0.1}, {"marginal", true}, {"predictor", false}, {"alternation", "epoch"}};
+  // Workbench's own prototype: SimSiam's head (its nearest published
+  // relative), output BN without affine so no learned scale can switch
+  // dimensions off; the Gaussian encoder (SPEC §5) likewise ends in a BN.
+  info.head = {false, true, false, false, true, "raw projection; cos-DV L2-normalises",
+               "workbench choice, after facebookresearch/simsiam simsiam/builder.py"};
+  info.defaults = {{"temperature", 0.1}, {"marginal", true}, {"predictor", false}, {"alternation", "epoch"}, {"proj_out_norm", "bn"}};
   return info;
 }
 
@@ -99,10 +104,10 @@ class Sdmi : public MethodBase, public PhasedMethod {
     torch::Tensor t1, t2;
     {
       torch::NoGradGuard no_grad;
-      t1 = other.forward(x1);
-      t2 = other.forward(x2);
+      t1 = other.project(x1);
+      t2 = other.project(x2);
     }
-    auto o1 = online.forward(x1), o2 = online.forward(x2);
+    auto o1 = online.project(x1), o2 = online.project(x2);
     if (cfg_.predictor) o1 = head->forward(o1), o2 = head->forward(o2);
     const auto loss = 0.5 * (losses::cos_dv(o1, t2, cfg_.temperature, cfg_.marginal) +
                              losses::cos_dv(o2, t1, cfg_.temperature, cfg_.marginal));

@@ -13,7 +13,11 @@ MethodInfo simclr_info() {
   info.uses = {"temperature"};
   info.encoders = {"f"};
   info.mi_branches = "f(view 1) vs f(view 2)";
-  info.defaults = {{"temperature", 0.1}};
+  // vturrisi/solo-learn solo/methods/simclr.py: Linear ReLU Linear, no
+  // batch norm at all.
+  info.head = {true, false, true, true, true, "raw projection; NT-Xent L2-normalises",
+               "vturrisi/solo-learn solo/methods/simclr.py"};
+  info.defaults = {{"temperature", 0.1}, {"proj_out_norm", "none"}};
   return info;
 }
 

@@ -15,7 +15,12 @@ MethodInfo simsiam_info() {
   info.uses = {"predictor", "predictor_hidden", "loss", "temperature", "marginal"};
   info.encoders = {"f"};
   info.mi_branches = "f(view 1) vs f at the end of the previous epoch (view 2); none in epoch 1";
-  info.defaults = {{"predictor", true}, {"loss", "neg-cosine"}, {"temperature", 0.1}, {"marginal", true}};
+  // vturrisi/solo-learn solo/methods/simsiam.py (small images), as
+  // facebookresearch/simsiam simsiam/builder.py: no bias before BN (the output
+  // Linear's bias is frozen there, so it is left out), BN without affine.
+  info.head = {false, true, false, false, true, "raw projection / prediction; -cos L2-normalises",
+               "vturrisi/solo-learn solo/methods/simsiam.py"};
+  info.defaults = {{"predictor", true}, {"loss", "neg-cosine"}, {"temperature", 0.1}, {"marginal", true}, {"proj_out_norm", "bn"}};
   info.used_only_when = {{"temperature", {{"loss", "cos-dv"}}}, {"marginal", {{"loss", "cos-dv"}}}};
   return info;
 }
@@ -43,7 +48,7 @@ class SimSiam : public MethodBase {
   EpochLosses train_epoch(EpochData& data) override {
     double sum = 0;
     const int steps = for_each_batch(data, [&](const torch::Tensor& x1, const torch::Tensor& x2) {
-      const auto z1 = f_->forward(x1), z2 = f_->forward(x2);
+      const auto z1 = f_->project(x1), z2 = f_->project(x2);
       const auto p1 = cfg_.predictor ? pred_->forward(z1) : z1;
       const auto p2 = cfg_.predictor ? pred_->forward(z2) : z2;
       sum += step(*opt_, 0.5 * (pair_loss(p1, z2.detach()) + pair_loss(p2, z1.detach())));

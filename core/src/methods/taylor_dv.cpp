@@ -16,7 +16,10 @@ MethodInfo taylor_dv_info() {
   // t = 0.5: the second-order expansion needs Var[T] of order one. At t = 0.1
   // the variance penalty dominates and the Gaussian centres end ~29 degrees
   // apart; at 0.5 they reach ~88 (5 seeds, mini-batch setting).
-  info.defaults = {{"temperature", 0.5}, {"taylor_lambda", 0.5}};
+  // Workbench's own JMI-family surrogate: the prototypes' head.
+  info.head = {false, true, false, false, true, "raw projection; T = cos / t L2-normalises",
+               "workbench choice, as the JMI prototype"};
+  info.defaults = {{"temperature", 0.5}, {"taylor_lambda", 0.5}, {"proj_out_norm", "bn"}};
   return info;
 }
 

@@ -13,7 +13,11 @@ MethodInfo vicreg_info() {
   info.uses = {"vicreg_sim", "vicreg_var", "vicreg_cov"};
   info.encoders = {"f"};
   info.mi_branches = "f(view 1) vs f(view 2)";
-  info.defaults = {{"vicreg_sim", 25.0}, {"vicreg_var", 25.0}, {"vicreg_cov", 1.0}};
+  // vturrisi/solo-learn solo/methods/vicreg.py: as Barlow Twins' head; the
+  // variance hinge (target SD 1) needs the raw, un-normalised projection.
+  info.head = {true, true, true, true, true, "raw projection (not L2-normalised)",
+               "vturrisi/solo-learn solo/methods/vicreg.py"};
+  info.defaults = {{"vicreg_sim", 25.0}, {"vicreg_var", 25.0}, {"vicreg_cov", 1.0}, {"proj_out_norm", "none"}};
   return info;
 }
 

@@ -12,23 +12,30 @@
 
 namespace ssrl {
 
-// What every method trains. forward() is the L2-normalised projection the
-// losses and MI estimators see; features() the backbone output the linear
-// probe and the kNN monitor see.
+// What every method trains. project() is the raw projection the losses take
+// (as in the methods' published code: each loss normalises where its method
+// does); forward() its L2 normalisation, the embedding the MI estimators,
+// collapse indicators, centres and the sphere see (SPEC §4-§6); features()
+// the backbone output the linear probe and the kNN monitor see.
 struct EncoderNet : torch::nn::Module {
-  virtual torch::Tensor forward(const torch::Tensor& x) = 0;
+  virtual torch::Tensor project(const torch::Tensor& x) = 0;
+  torch::Tensor forward(const torch::Tensor& x);
   virtual torch::Tensor features(const torch::Tensor& x) = 0;
   virtual std::int64_t feature_dim() const = 0;
+  // The learnable scale of an affine output batch norm; undefined otherwise.
+  virtual torch::Tensor out_scale() const = 0;
 };
 using EncoderPtr = std::shared_ptr<EncoderNet>;
 
 // Gaussian experiment: Linear(in, h) + BN + ReLU + Linear(h, out) + BN, then
-// L2 normalisation. Its features are the normalised output itself.
+// L2 normalisation (SPEC §5, every method). Its features are the normalised
+// output itself.
 struct MlpEncoder : EncoderNet {
   MlpEncoder(std::int64_t in, std::int64_t hidden, std::int64_t out);
-  torch::Tensor forward(const torch::Tensor& x) override;
+  torch::Tensor project(const torch::Tensor& x) override;
   torch::Tensor features(const torch::Tensor& x) override { return forward(x); }
   std::int64_t feature_dim() const override { return out_; }
+  torch::Tensor out_scale() const override { return bn2->weight; }
 
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};
   torch::nn::BatchNorm1d bn1{nullptr}, bn2{nullptr};
@@ -36,23 +43,29 @@ struct MlpEncoder : EncoderNet {
 };
 
 // Image encoders: a backbone (small CNN, ResNet-18/50 with the small-image
-// stem) and a projector of 2 or 3 layers (Linear + BN, ReLU between), whose
-// output is L2-normalised.
+// stem) and a projector of 2 or 3 layers laid out as the method's published
+// code has it (HeadInfo): hidden layers Linear [+ BN] + ReLU, an output
+// Linear, then the output normalisation.
 struct ImageEncoderOptions {
   std::string backbone = "small-cnn";  // small-cnn | resnet18 | resnet50
   std::int64_t in_channels = 3;
   std::int64_t proj_hidden = 2048;
   std::int64_t proj_dim = 256;
   int proj_layers = 3;
+  bool hidden_bias = true, hidden_bn = true, out_bias = true;
+  std::string out_norm = "bn";  // bn | bn-affine | none
 };
 EncoderPtr make_image_encoder(const ImageEncoderOptions& opt);
 // The options a run's settings give (the training task and `export weights`
 // build the same network from them).
 ImageEncoderOptions image_encoder_options(const RunConfig& cfg, std::int64_t in_channels);
+// The backbone-less projector alone (tests: layer list, parameter count).
+std::shared_ptr<torch::nn::Module> make_projector(std::int64_t in, const ImageEncoderOptions& opt);
 
-// Two-layer predictor: Linear(d, h) + BN + ReLU + Linear(h, d). Not normalised.
+// Two-layer predictor: Linear(d, h) + BN + ReLU + Linear(h, d), biases as the
+// method's published code has them. Not normalised.
 struct PredictorImpl : torch::nn::Module {
-  PredictorImpl(std::int64_t dim, std::int64_t hidden);
+  PredictorImpl(std::int64_t dim, std::int64_t hidden, bool hidden_bias = true, bool out_bias = true);
   torch::Tensor forward(const torch::Tensor& x);
 
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};

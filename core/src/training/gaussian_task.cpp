@@ -77,6 +77,11 @@ class GaussianTask : public Task {
     const auto val_f = method.embed(names.front(), data_.val_x);
     r.embedding_std = embedding_std(val_f);
     r.effective_rank = effective_rank(val_f);
+    // The MLP's "backbone features" are its embedding itself (SPEC §5).
+    for (const auto& name : names) {
+      const auto z = name == names.front() ? val_f : method.embed(name, data_.val_x);
+      r.collapse.push_back(collapse_of(name, z, method.features(name, data_.val_x), method.out_scale(name)));
+    }
     for (const auto& name : names) {
       const auto z = method.embed(name, data_.train_x);
       r.centres.push_back({name, cluster_centres(z, data_.train_y, data_.clusters)});

@@ -122,7 +122,7 @@ class ImageTask : public Task {
     val_v1_ = augment(raw, aug1_, gen_);
     val_v2_ = augment(raw, aug2_, gen_);
 
-    enc_opt_ = image_encoder_options(cfg, train.channels());
+    enc_opt_ = image_encoder_options(cfg, train.channels());  // with the method's published head
   }
 
   std::function<EncoderPtr()> encoder_factory() const override {
@@ -149,6 +149,11 @@ class ImageTask : public Task {
     const auto emb = chunked([&](const torch::Tensor& x) { return method.embed(f, x); }, val_clean_);
     r.embedding_std = embedding_std(emb);
     r.effective_rank = effective_rank(emb);
+    for (const auto& name : method.encoder_names()) {
+      const auto z = name == f ? emb : chunked([&](const torch::Tensor& x) { return method.embed(name, x); }, val_clean_);
+      const auto h = chunked([&](const torch::Tensor& x) { return method.features(name, x); }, val_clean_);
+      r.collapse.push_back(collapse_of(name, z, h, method.out_scale(name)));
+    }
     if (bank_idx_.defined()) {
       auto feats = [&](const torch::Tensor& x) { return method.features(f, x); };
       const auto bank = over_images(*split_.train, bank_idx_, split_.mean, split_.std, device_, feats);
@@ -174,12 +179,13 @@ class ImageTask : public Task {
       ProbeOptions po;
       po.epochs = cfg_.probe_epochs;
       po.lr = cfg_.probe_lr;
+      po.standardise = cfg_.probe_standardise;
       double top1 = 0;
       {
         torch::AutoGradMode grad(true);
         top1 = linear_probe(train_x, train_y, test_x, test.labels(), split_.train->classes(), po, gen_);
       }
-      out.probes.push_back({enc, top1, cfg_.probe_epochs, train_x.size(0), test_x.size(0)});
+      out.probes.push_back({enc, top1, cfg_.probe_epochs, train_x.size(0), test_x.size(0), cfg_.probe_standardise});
     }
   }
 
