@@ -129,6 +129,10 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   auto* rep_g = rep->add_subcommand("gaussian", "every method and variant on the Gaussian mixture, then the separation table");
   rep_g->add_option("--seeds", rep_seeds, "comma-separated seeds (default 0)");
   rep_g->add_option("--setting", rep_req.setting, "minibatch (batch 500, SGD lr 0.5, cosine, 100 epochs) or fullbatch");
+  rep_g->add_option("--preset", rep_req.preset,
+                    "gaussian/minibatch, gaussian/fullbatch (the workbench's defaults), gaussian/paper-minibatch or "
+                    "gaussian/paper-fullbatch (the paper's: plain SGD, t = 1 for the cos-DV prototypes); "
+                    "default: gaussian/<setting>");
   rep_g->add_option("--methods", rep_methods, "comma-separated subset (default: all methods and variants)");
   rep_g->add_option("--jobs", rep_req.jobs, "runs in parallel (default: one per CPU core, 1 thread each)");
   rep_g->add_option("--set", rep_sets, "key=value applied to every method that has that setting");
@@ -142,7 +146,9 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   std::string abl_seeds = "0", abl_dataset = "fashion-mnist";
   std::vector<std::string> abl_sets;
   auto* rep_a = rep->add_subcommand("ablation", "the predictor / marginal-term ablation on image data, with linear probes");
-  rep_a->add_option("--dataset", abl_dataset, "image data set (default fashion-mnist)");
+  rep_a->add_option("--dataset", abl_dataset,
+                    "image data set (default fashion-mnist), or gaussian: separation and collapse instead of probes");
+  rep_a->add_option("--preset", abl_req.preset, "gaussian: the preset of the runs (default gaussian/minibatch)");
   rep_a->add_option("--seeds", abl_seeds, "comma-separated seeds (default 0)");
   rep_a->add_option("--jobs", abl_req.jobs, "runs in parallel (default: one per CPU core)");
   rep_a->add_option("--set", abl_sets, "key=value applied to every method that has that setting (e.g. data_dir=...)");

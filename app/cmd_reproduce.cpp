@@ -116,16 +116,39 @@ BatchResult run_batch(const Global& g, const std::vector<BatchJob>& list, const 
   return result;
 }
 
+// "lr 0.5, momentum 0, ..., t = 1 for sdmi, jmi, simsiam-sdmi": the preset's
+// settings in one line.
+std::string describe_preset(const std::string& name) {
+  const auto p = load_preset(name);
+  std::string out;
+  for (const auto& [key, value] : p.items()) {
+    if (key == "dataset" || key == "per_method") continue;
+    out += (out.empty() ? "" : ", ") + key + " " + (value.is_string() ? value.get<std::string>() : value.dump());
+  }
+  if (p.contains("per_method"))
+    for (const auto& [m, values] : p["per_method"].items())
+      for (const auto& [key, value] : values.items()) out += ", " + key + " " + value.dump() + " for " + m;
+  return out;
+}
+
 }  // namespace
 
 int cmd_reproduce_ablation(const Global& g, ReproduceRequest& req, const std::string& dataset) {
   const std::vector<std::string> methods = {"sdmi", "sdmi-nodv", "sdmi-nodv-pred", "simsiam", "simsiam-nopred", "simsiam-sdmi"};
+  if (dataset == "gaussian") {
+    // The same ablation on the controlled experiment: separation and
+    // collapse indicators stand in for the probe.
+    req.methods = methods;
+    if (req.preset.empty()) req.preset = "gaussian/minibatch";
+    if (req.tag.empty()) req.tag = "reproduce-ablation-gaussian-" + utc_stamp();
+    return cmd_reproduce_gaussian(g, req, /*ablation=*/true);
+  }
+  if (!req.preset.empty()) throw ConfigError("preset", "--preset is for --dataset gaussian (image data use <dataset>/ablation)");
   if (!is_image_data(dataset)) {
     std::string images;
     for (const auto& d : datasets())
       if (d.images()) images += (images.empty() ? "" : ", ") + d.name;
-    throw ConfigError("dataset", "the ablation reproduces on image data (accepted: " + images +
-                                     "); the Gaussian ablation is part of `reproduce gaussian`");
+    throw ConfigError("dataset", "the ablation reproduces on image data (accepted: " + images + ") or on gaussian");
   }
   if (req.seeds.empty()) throw ConfigError("seeds", "needs at least one seed");
   const std::string preset = dataset + "/ablation";
@@ -185,7 +208,7 @@ int cmd_reproduce_ablation(const Global& g, ReproduceRequest& req, const std::st
   return kOk;
 }
 
-int cmd_reproduce_gaussian(const Global& g, ReproduceRequest& req) {
+int cmd_reproduce_gaussian(const Global& g, ReproduceRequest& req, bool ablation) {
   // Every config is built and checked before the first run starts.
   std::vector<std::string> methods = req.methods;
   if (methods.empty()) methods = method_names();
@@ -205,19 +228,25 @@ int cmd_reproduce_gaussian(const Global& g, ReproduceRequest& req) {
   if (req.setting != "minibatch" && req.setting != "fullbatch")
     throw ConfigError("setting", "unknown setting '" + req.setting + "' (accepted: minibatch, fullbatch)");
   if (req.seeds.empty()) throw ConfigError("seeds", "needs at least one seed");
-  if (req.tag.empty()) req.tag = "reproduce-gaussian-" + req.setting + "-" + utc_stamp();
+  // Every batch comes from a preset, recorded in each run's config, so each
+  // table and figure can say which settings it shows.
+  const std::string preset = req.preset.empty() ? "gaussian/" + req.setting : req.preset;
+  if (dataset_in_json(load_preset(preset)) != "gaussian")
+    throw ConfigError("preset", "preset " + preset + " is not for the Gaussian experiment");
+  const std::string label = preset.substr(preset.find('/') + 1);
+  if (req.tag.empty()) req.tag = "reproduce-gaussian-" + label + "-" + utc_stamp();
   const std::string tag = req.tag;
 
   std::vector<RunConfig> configs;
   for (long long seed : req.seeds) {
     for (const auto& m : methods) {
-      ConfigBuilder b(m);
-      b.set("seed", std::to_string(seed));
-      if (req.setting == "fullbatch") b.set("batch_size", "0");
+      RunRequest r;
+      r.method = m;
+      r.preset = preset;
+      r.settings = {{"seed", std::to_string(seed)}, {"name", "gaussian-" + label + "-" + m + "-s" + std::to_string(seed)}};
       for (const auto& [key, value] : req.settings)
-        if (uses(m, key) && !find_method(m).fixed.contains(key)) b.set(key, value);
-      b.set("name", "gaussian-" + req.setting + "-" + m + "-s" + std::to_string(seed));
-      configs.push_back(b.build());
+        if (uses(m, key) && !find_method(m).fixed.contains(key)) r.settings.emplace_back(key, value);
+      configs.push_back(assemble_config(r));
     }
   }
   for (const auto& c : configs) resolve_device(c.device);
@@ -227,7 +256,8 @@ int cmd_reproduce_gaussian(const Global& g, ReproduceRequest& req) {
   std::vector<BatchJob> batch;
   for (const auto& c : configs) batch.push_back({c, false});
   if (!g.quiet)
-    std::fprintf(stderr, "reproduce gaussian (%s): %zu runs (%zu methods x %zu seeds), tag %s\n", req.setting.c_str(),
+    std::fprintf(stderr, "reproduce %s (preset %s): %zu runs (%zu methods x %zu seeds), tag %s\n",
+                 ablation ? "ablation gaussian" : "gaussian", preset.c_str(),
                  configs.size(), methods.size(), req.seeds.size(), tag.c_str());
   const BatchResult result = run_batch(g, batch, tag, req.jobs);
   const auto& problems = result.problems;
@@ -237,7 +267,9 @@ int cmd_reproduce_gaussian(const Global& g, ReproduceRequest& req) {
   storage::RunFilter filter;
   filter.tag = tag;
   const auto rows = main_db.list_runs(filter);
-  std::cout << "\n" << storage::render(storage::separation_table(rows), storage::TableFormat::Text) << "\n";
+  std::cout << "\nSettings: preset " << preset << " (" << describe_preset(preset) << ")\n";
+  const auto table = ablation ? storage::gaussian_ablation_table(rows) : storage::separation_table(rows);
+  std::cout << "\n" << storage::render(table, storage::TableFormat::Text) << "\n";
   std::cout << storage::render(storage::timing_table(rows), storage::TableFormat::Text);
   std::cout << "\n" << rows.size() << " runs in " << format_duration(wall) << " wall time (" << jobs
             << " jobs); tag " << tag << "; database " << main_db.path() << "\n";

@@ -39,6 +39,7 @@ struct ReproduceRequest {
   std::string out;  // folder for the figures; empty: none
   std::vector<long long> seeds{0};
   std::string setting = "minibatch";  // minibatch | fullbatch
+  std::string preset;                 // gaussian/...; empty: gaussian/<setting>
   std::vector<std::string> methods;   // empty: every method and variant
   std::vector<std::pair<std::string, std::string>> settings;
   int jobs = 0;  // 0: one per CPU core
@@ -97,7 +98,9 @@ int cmd_probe_random_init(const Global& g, const RunRequest& req);
 // linear-probe accuracy. Fills req.tag when it was empty.
 int cmd_reproduce_ablation(const Global& g, ReproduceRequest& req, const std::string& dataset);
 // Fills req.tag when it was empty.
-int cmd_reproduce_gaussian(const Global& g, ReproduceRequest& req);
+// ablation: the ablation methods only, and their table (separation and
+// collapse) in place of the separation table.
+int cmd_reproduce_gaussian(const Global& g, ReproduceRequest& req, bool ablation = false);
 // The MI estimators against a known truth; `figure` draws (GUI builds) or is empty.
 int cmd_reproduce_mi_calibration(
     const CalibrationRequest& req,

@@ -213,6 +213,50 @@ TEST_F(Cli, MethodsListsEveryMethodAndVariant) {
     EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
   EXPECT_EQ(j[0]["paradigm"], "SDMI");
   EXPECT_TRUE(j[0]["defaults"].contains("temperature"));
+  // Each method's head: layers, output norm, source; variants on their parent's.
+  for (const auto& m : j) {
+    EXPECT_FALSE(m["head"]["projector"].empty()) << m["name"];
+    EXPECT_FALSE(m["head"]["source"].get<std::string>().empty()) << m["name"];
+  }
+  auto head = [&](const char* name) {
+    for (const auto& m : j)
+      if (m["name"] == name) return m["head"];
+    return json();
+  };
+  EXPECT_EQ(head("simsiam")["output_norm"], "bn");
+  EXPECT_EQ(head("simsiam")["projector"].back(), "BatchNorm1d(256, affine=false)");
+  EXPECT_EQ(head("vicreg")["output_norm"], "none");
+  EXPECT_EQ(head("vicreg")["projector"].back(), "Linear(2048, 256, bias)");
+  EXPECT_EQ(head("mocov3")["predictor"].back(), "Linear(256, 256, no bias)");
+  EXPECT_EQ(head("simsiam-nopred")["projector"], head("simsiam")["projector"]);
+  EXPECT_TRUE(head("simsiam-nopred")["predictor"].empty());
+  EXPECT_EQ(head("sdmi-nodv-pred")["projector"], head("sdmi")["projector"]);
+}
+
+// The paper's toy presets, named wherever the results appear; the ablation
+// on the Gaussian experiment; collapse at both levels in `show`.
+TEST_F(Cli, PaperPresetAndGaussianAblation) {
+  const auto r = run({"reproduce", "gaussian", "--preset", "gaussian/paper-fullbatch", "--methods", "sdmi,simclr",
+                      "--seeds", "0", "--set", "epochs=3", "--set", "points_per_cluster=40", "--jobs", "1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Settings: preset gaussian/paper-fullbatch"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("momentum 0.00, t 1.00, preset gaussian/paper-fullbatch"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("momentum 0.00, t 0.10, preset gaussian/paper-fullbatch"), std::string::npos) << r.out;  // simclr
+  const auto show = json::parse(run({"show", "1", "--format", "json"}).out);
+  EXPECT_EQ(show["config"]["preset"], "gaussian/paper-fullbatch");
+  EXPECT_EQ(show["config"]["momentum"], 0.0);
+  const auto& e = show["epochs"][2];
+  EXPECT_TRUE(e["backbone"]["embedding_std"].is_number());
+  EXPECT_TRUE(e["backbone"]["effective_rank"].is_number());
+  EXPECT_TRUE(e["out_scale_norm"].is_number());  // the MLP ends in an affine BN
+  EXPECT_TRUE(e["collapse"]["g"]["projection"]["effective_rank"].is_number());
+  EXPECT_EQ(run({"reproduce", "gaussian", "--preset", "fashion-mnist/ablation", "--methods", "sdmi"}).code, 2);
+  const auto a = run({"reproduce", "ablation", "--dataset", "gaussian", "--set", "epochs=2", "--set",
+                      "points_per_cluster=40", "--jobs", "2"});
+  ASSERT_EQ(a.code, 0) << a.err;
+  EXPECT_NE(a.out.find("Ablation on the Gaussian experiment"), std::string::npos) << a.out;
+  for (const char* m : {"sdmi-nodv-pred", "simsiam-nopred", "simsiam-sdmi"}) EXPECT_NE(a.out.find(m), std::string::npos) << m;
+  EXPECT_EQ(run_count(), 2u + 6u);
 }
 
 TEST_F(Cli, UsageErrorsExitWithTwo) {

@@ -1,6 +1,8 @@
 // Config assembly and validation: every mistake names its field.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "ssrl/config.hpp"
@@ -159,6 +161,54 @@ TEST(Config, DataSetPresetServesMethodsWithoutItsMethodSettings) {
   EXPECT_NE(config_error([&] { assemble_config(simclr, false); }, &field).find("not a setting of method simclr"),
             std::string::npos);
   EXPECT_EQ(field, "predictor_hidden");
+}
+
+// The paper's toy settings: plain SGD for every method, t = 1 only for the
+// cos-DV prototypes (per_method); the run records its preset.
+TEST(Config, PaperPresetsSetPlainSgdAndTheCosDvTemperaturePerMethod) {
+  for (const char* preset : {"gaussian/paper-fullbatch", "gaussian/paper-minibatch"}) {
+    SCOPED_TRACE(preset);
+    ConfigSources src;
+    src.preset = preset;
+    for (const char* m : {"sdmi", "sdmi-nodv", "jmi", "simsiam-sdmi"}) {
+      src.method = m;
+      const RunConfig c = assemble_config(src, false);
+      EXPECT_EQ(c.momentum, 0.0) << m;
+      EXPECT_EQ(c.temperature, 1.0) << m;
+      EXPECT_EQ(c.preset, preset);
+      EXPECT_EQ(c.batch_size, std::string(preset) == "gaussian/paper-fullbatch" ? 0 : 500);
+    }
+    for (const char* m : {"simclr", "mocov3", "taylor-dv"}) {
+      src.method = m;
+      const RunConfig c = assemble_config(src, false);
+      EXPECT_EQ(c.momentum, 0.0) << m;
+      EXPECT_EQ(c.temperature, ConfigBuilder(m).build().temperature) << m;
+    }
+  }
+  ConfigSources plain;
+  plain.method = "sdmi";
+  plain.preset = "gaussian/minibatch";
+  const RunConfig d = assemble_config(plain, false);
+  EXPECT_EQ(d.momentum, 0.9);
+  EXPECT_EQ(d.temperature, 0.1);
+  EXPECT_EQ(d.preset, "gaussian/minibatch");
+}
+
+// Each method's published output normalisation is its default; the
+// variants share their parent's.
+TEST(Config, ProjectorOutputNormDefaultsFollowThePublishedCode) {
+  const std::map<std::string, std::string> published = {
+      {"simsiam", "bn"}, {"mocov3", "bn"}, {"byol", "none"}, {"simclr", "none"},
+      {"barlow-twins", "none"}, {"vicreg", "none"}, {"sdmi", "bn"}, {"jmi", "bn"}};
+  for (const auto& [m, norm] : published) EXPECT_EQ(ConfigBuilder(m, "fashion-mnist").build(false).proj_out_norm, norm) << m;
+  ConfigBuilder b("byol", "fashion-mnist");
+  b.set("proj_out_norm", "bn-affine");
+  EXPECT_EQ(b.build(false).proj_out_norm, "bn-affine");
+  std::string field;
+  EXPECT_NE(config_error([&] { ConfigBuilder x("byol", "fashion-mnist"); x.set("proj_out_norm", "layer"); x.build(false); }, &field)
+                .find("bn-affine"),
+            std::string::npos);
+  EXPECT_EQ(field, "proj_out_norm");
 }
 
 }  // namespace

@@ -174,11 +174,19 @@ void SetupPanel::applyPreset(const QString& name) {
       setMethod(QString::fromStdString(preset["method"].get<std::string>()));
     if (preset.contains("dataset") && preset["dataset"].is_string())
       setDataset(QString::fromStdString(preset["dataset"].get<std::string>()));
-    for (const auto& [key, value] : preset.items()) {
-      if (key == "method" || key == "dataset") continue;
+    json settings = preset;
+    if (preset.contains("per_method") && preset["per_method"].is_object()) {
+      const MethodInfo& info = find_method(method().toStdString());
+      for (const auto& [for_method, values] : preset["per_method"].items())
+        if ((for_method == info.base || for_method == info.name) && values.is_object()) settings.update(values);
+    }
+    for (const auto& [key, value] : settings.items()) {
+      if (key == "method" || key == "dataset" || key == "per_method") continue;
       setValue(QString::fromStdString(key), json_text(value));
       remember(key, json_text(value));
     }
+    setValue(QStringLiteral("preset"), name);
+    remember("preset", name);
   } catch (const Error& e) {
     error_->setText(QString::fromUtf8(e.what()));
   }

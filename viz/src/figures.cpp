@@ -19,6 +19,8 @@
 #include <map>
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include "ssrl/errors.hpp"
 #include "ssrl/output_file.hpp"
 #include "ssrl/storage/report.hpp"
@@ -43,7 +45,23 @@ std::vector<std::string> encoders_of(const storage::RunDetail& run) {
   return names;
 }
 
-std::string label(const storage::RunDetail& run) { return run.run.method + " #" + std::to_string(run.run.id); }
+// Which settings a run came from: its preset, or else the settings the
+// paper's toy runs and the workbench's defaults differ in.
+std::string settings_of(const storage::RunDetail& run) {
+  const auto cfg = nlohmann::json::parse(run.run.config_json, nullptr, /*allow_exceptions=*/false);
+  if (!cfg.is_object()) return "";
+  if (cfg.contains("preset") && cfg["preset"].is_string() && !cfg["preset"].get<std::string>().empty())
+    return cfg["preset"].get<std::string>();
+  std::string out;
+  for (const char* key : {"batch_size", "momentum", "temperature"})
+    if (cfg.contains(key) && cfg[key].is_number()) out += (out.empty() ? "" : ", ") + std::string(key) + " " + cfg[key].dump();
+  return out;
+}
+
+std::string label(const storage::RunDetail& run) {
+  const std::string s = settings_of(run);
+  return run.run.method + " #" + std::to_string(run.run.id) + (s.empty() ? "" : " [" + s + "]");
+}
 
 std::optional<SeparationStats> stats_of(const storage::RunDetail& run, const std::string& encoder) {
   for (const auto& f : run.finals)
@@ -156,6 +174,13 @@ void write_mi_figure(const std::vector<storage::RunDetail>& runs, const std::str
     it->runs.push_back(&run);
   }
   if (runs.size() == 1) curves.front().label = label(runs.front());
+  // Every panel title names the settings (presets) its runs came from.
+  std::string from;
+  for (const auto& run : runs) {
+    const std::string s = settings_of(run);
+    if (!s.empty() && from.find(s) == std::string::npos) from += (from.empty() ? "" : "; ") + s;
+  }
+  const QString suffix = from.empty() ? QString() : QStringLiteral(" [%1]").arg(QString::fromStdString(from));
   auto mean_points = [&](const Curve& c, const std::string& key) {
     std::map<int, std::pair<double, int>> acc;
     for (const auto* r : c.runs)
@@ -177,7 +202,7 @@ void write_mi_figure(const std::vector<storage::RunDetail>& runs, const std::str
   std::vector<std::unique_ptr<MetricChart>> charts;
   if (estimator == "all") {
     for (const auto& est : all) {
-      auto c = std::make_unique<MetricChart>(QStringLiteral("%1 bound (validation)").arg(QString::fromLatin1(est.title)),
+      auto c = std::make_unique<MetricChart>(QStringLiteral("%1 bound (validation)").arg(QString::fromLatin1(est.title)) + suffix,
                                              QStringLiteral("nats"));
       int colour = 0;
       for (const auto& curve : curves) {
@@ -196,7 +221,7 @@ void write_mi_figure(const std::vector<storage::RunDetail>& runs, const std::str
       // An empty panel only draws a broken axis (the ablation is all SDMI).
       if (std::none_of(curves.begin(), curves.end(), [&](const Curve& c) { return c.paradigm == family; })) continue;
       auto c = std::make_unique<MetricChart>(
-          QStringLiteral("%1 bound — %2 family").arg(QString::fromLatin1(est->title), QString::fromLatin1(family)),
+          QStringLiteral("%1 bound — %2 family").arg(QString::fromLatin1(est->title), QString::fromLatin1(family)) + suffix,
           QStringLiteral("nats"));
       int colour = 0;
       for (const auto& curve : curves) {

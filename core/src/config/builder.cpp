@@ -151,6 +151,21 @@ RunConfig assemble_config(const ConfigSources& src, bool check_machine) {
     json settings = preset;
     settings.erase("method");
     const MethodInfo& info = find_method(method);
+    // "per_method": {"sdmi": {...}} applies to that method, its variants
+    // (by base name) or one variant (by its own name), after the rest.
+    json own = json::object();
+    if (settings.contains("per_method")) {
+      const json per = settings["per_method"];
+      settings.erase("per_method");
+      if (!per.is_object()) throw ConfigError("preset", "preset " + src.preset + ": per_method must be an object");
+      for (const auto& [name, values] : per.items()) {
+        find_method(name);  // a misspelt name is an error, not a no-op
+        if (!values.is_object()) throw ConfigError("preset", "preset " + src.preset + ": per_method." + name + " must be an object");
+        if (name == info.base || name == info.name)
+          for (const auto& [k, v] : values.items()) own[k] = v;
+      }
+    }
+    settings.update(own);
     for (auto it = settings.begin(); it != settings.end();) {
       const auto* d = find_def(it.key());
       if (d != nullptr && d->info.scope == Scope::Method && !relevant(d->info, info, dataset))
@@ -158,6 +173,7 @@ RunConfig assemble_config(const ConfigSources& src, bool check_machine) {
       else
         ++it;
     }
+    settings["preset"] = src.preset;
     builder.merge_json(settings, "preset " + src.preset);
   }
   if (src.object != nullptr) builder.merge_json(object, src.object_origin);

@@ -48,6 +48,12 @@ std::string printable(const std::string& text);
 // seeds, with the optimum minimum separation as the reference row.
 Table separation_table(const std::vector<RunRow>& runs);
 
+// The ablation on the Gaussian experiment (`reproduce ablation --dataset
+// gaussian`): per method, setting and encoder, the minimum and mean
+// nearest-neighbour angle, how many seeds collapsed, encoder f's final
+// embedding SD and effective rank, and the final cos-DV estimate.
+Table gaussian_ablation_table(const std::vector<RunRow>& runs);
+
 // Image data: linear-probe top-1 (%) per method, setting and encoder, mean
 // +- SD over seeds, with the final kNN accuracy and collapse indicators;
 // random-initialisation baselines appear as their own rows.
