@@ -252,7 +252,7 @@ TEST_F(Cli, PaperPresetAndGaussianAblation) {
   EXPECT_TRUE(e["collapse"]["g"]["projection"]["effective_rank"].is_number());
   EXPECT_EQ(run({"reproduce", "gaussian", "--preset", "fashion-mnist/ablation", "--methods", "sdmi"}).code, 2);
   const auto a = run({"reproduce", "ablation", "--dataset", "gaussian", "--set", "epochs=2", "--set",
-                      "points_per_cluster=40", "--jobs", "2"});
+                      "points_per_cluster=40", "--set", "batch_size=50", "--jobs", "2"});
   ASSERT_EQ(a.code, 0) << a.err;
   EXPECT_NE(a.out.find("Ablation on the Gaussian experiment"), std::string::npos) << a.out;
   for (const char* m : {"sdmi-nodv-pred", "simsiam-nopred", "simsiam-sdmi"}) EXPECT_NE(a.out.find(m), std::string::npos) << m;
