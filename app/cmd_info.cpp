@@ -374,10 +374,10 @@ int cmd_methods(const std::string& format) {
                          {"output_norm", image.at("proj_out_norm")},
                          {"loss_input", m.head.loss_input},
                          {"source", m.head.source},
-                         {"sizes_from", "data set cifar10 defaults (SPEC §6); proj_layers, proj_hidden, proj_dim, "
+                         {"sizes_from", "data set cifar10 defaults (docs/science.md §6); proj_layers, proj_hidden, proj_dim, "
                                         "predictor_hidden and proj_out_norm are settings"},
                          {"gaussian_encoder", "Linear(2, hidden_dim) BatchNorm1d ReLU Linear(hidden_dim, 3) "
-                                              "BatchNorm1d, then L2 (SPEC §5, every method)"}};
+                                              "BatchNorm1d, then L2 (docs/science.md §5, every method)"}};
       a.push_back({{"name", m.name},
                    {"display", m.display},
                    {"paradigm", paradigm_name(m.paradigm)},

@@ -402,7 +402,7 @@ Table gaussian_ablation_table(const std::vector<RunRow>& runs) {
   t.notes.push_back("Values are mean ± SD (sample) over seeds. Emb SD: per-dimension SD of the L2-normalised "
                     "embeddings (0 = collapsed to a point, 1/sqrt(3) ≈ 0.577 spread over S^2); Eff rank: RankMe, at most 3.");
   t.notes.push_back("Collapsed: runs whose every centre lies within " + fixed(kCollapseAngleDeg, 0) +
-                    "° of another (max NN angle below that). cos-DV: the run's branches (SPEC §4), f vs g for SDMI.");
+                    "° of another (max NN angle below that). cos-DV: the run's branches (docs/science.md §4), f vs g for SDMI.");
   return t;
 }
 

@@ -14,9 +14,9 @@ enum class Paradigm { SDMI, JMI };
 const char* paradigm_name(Paradigm p);
 
 // The projector and predictor of the image encoders, as the method's published
-// code builds them (the Gaussian experiment's encoder is SPEC §5's, shared by
+// code builds them (the Gaussian experiment's encoder is docs/science.md §5's, shared by
 // every method). Layer count and widths are settings (proj_layers,
-// proj_hidden, proj_dim, predictor_hidden; SPEC §6 fixes them per data set);
+// proj_hidden, proj_dim, predictor_hidden; docs/science.md §6 fixes them per data set);
 // the output normalisation is the setting proj_out_norm, whose default is
 // the method's.
 struct HeadInfo {

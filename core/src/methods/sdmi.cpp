@@ -16,7 +16,7 @@ MethodInfo sdmi_info() {
   info.mi_branches = "f(view 1) vs g(view 2)";
   // Workbench's own prototype: SimSiam's head (its nearest published
   // relative), output BN without affine so no learned scale can switch
-  // dimensions off; the Gaussian encoder (SPEC §5) likewise ends in a BN.
+  // dimensions off; the Gaussian encoder (docs/science.md §5) likewise ends in a BN.
   info.head = {false, true, false, false, true, "raw projection; cos-DV L2-normalises",
                "workbench choice, after facebookresearch/simsiam simsiam/builder.py"};
   info.defaults = {{"temperature", 0.1}, {"marginal", true}, {"predictor", false}, {"alternation", "epoch"}, {"proj_out_norm", "bn"}};

@@ -34,7 +34,7 @@ namespace ssrl {
 std::unique_ptr<Method> make_vicreg(const MethodEnv& env) {
   const double s = env.cfg.vicreg_sim, v = env.cfg.vicreg_var, c = env.cfg.vicreg_cov;
   // On the Gaussian experiment the loss keeps the L2-normalised output: on
-  // the raw one (BN with a learnable scale, SPEC §5's SGD at lr 0.5) the 25x
+  // the raw one (BN with a learnable scale, docs/science.md §5's SGD at lr 0.5) the 25x
   // invariance term diverges within the first epochs (measured: lr 0.5 and
   // 0.1 diverge, 0.05 trains). Images get the raw projection, as published.
   const bool sphere = !is_image_data(env.cfg.dataset);

@@ -15,7 +15,7 @@ namespace ssrl {
 // What every method trains. project() is the raw projection the losses take
 // (as in the methods' published code: each loss normalises where its method
 // does); forward() its L2 normalisation, the embedding the MI estimators,
-// collapse indicators, centres and the sphere see (SPEC §4-§6); features()
+// collapse indicators, centres and the sphere see (docs/science.md §4-§6); features()
 // the backbone output the linear probe and the kNN monitor see.
 struct EncoderNet : torch::nn::Module {
   virtual torch::Tensor project(const torch::Tensor& x) = 0;
@@ -28,7 +28,7 @@ struct EncoderNet : torch::nn::Module {
 using EncoderPtr = std::shared_ptr<EncoderNet>;
 
 // Gaussian experiment: Linear(in, h) + BN + ReLU + Linear(h, out) + BN, then
-// L2 normalisation (SPEC §5, every method). Its features are the normalised
+// L2 normalisation (docs/science.md §5, every method). Its features are the normalised
 // output itself.
 struct MlpEncoder : EncoderNet {
   MlpEncoder(std::int64_t in, std::int64_t hidden, std::int64_t out);

@@ -77,7 +77,7 @@ class GaussianTask : public Task {
     const auto val_f = method.embed(names.front(), data_.val_x);
     r.embedding_std = embedding_std(val_f);
     r.effective_rank = effective_rank(val_f);
-    // The MLP's "backbone features" are its embedding itself (SPEC §5).
+    // The MLP's "backbone features" are its embedding itself (docs/science.md §5).
     for (const auto& name : names) {
       const auto z = name == names.front() ? val_f : method.embed(name, data_.val_x);
       r.collapse.push_back(collapse_of(name, z, method.features(name, data_.val_x), method.out_scale(name)));
