@@ -11,10 +11,10 @@ constructor call that fits the file it wrote.
     import torch
     from ssrl_encoders import ImageEncoder
     model = ImageEncoder("small-cnn", in_channels=1, proj_hidden=512, proj_dim=128, proj_layers=2,
-                         hidden_bias=True, hidden_bn=True, out_bias=True, out_norm="bn-affine")  # as printed
+                         hidden_bias=False, hidden_bn=True, out_bias=False, out_norm="bn")  # as printed
     model.load_state_dict(torch.load("encoder.pt"))
     model.eval()
-    z = model(images)              # N x proj_dim, unit rows (what the losses see)
+    z = model(images)              # N x proj_dim, unit rows (the losses take the raw projector output)
     h = model.features(images)     # N x 256 backbone features (what the probe sees)
 
 Images are N x C x H x W floats, scaled to [0, 1] and normalised with the
