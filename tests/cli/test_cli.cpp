@@ -209,7 +209,7 @@ TEST_F(Cli, MethodsListsEveryMethodAndVariant) {
   std::vector<std::string> names;
   for (const auto& m : j) names.push_back(m["name"]);
   for (const char* n : {"sdmi", "jmi", "simsiam", "byol", "mocov3", "simclr", "barlow-twins", "vicreg", "taylor-dv",
-                        "sdmi-nodv", "sdmi-nodv-pred", "simsiam-nopred", "simsiam-sdmi"})
+                        "mocov2", "dino", "swav", "w-mse", "sdmi-nodv", "sdmi-nodv-pred", "simsiam-nopred", "simsiam-sdmi"})
     EXPECT_NE(std::find(names.begin(), names.end(), n), names.end()) << n;
   EXPECT_EQ(j[0]["paradigm"], "SDMI");
   EXPECT_TRUE(j[0]["defaults"].contains("temperature"));

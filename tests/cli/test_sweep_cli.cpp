@@ -74,10 +74,10 @@ TEST_F(SweepCli, PlanListsTheRunsWithoutTouchingTheDatabase) {
 }
 
 TEST_F(SweepCli, BadSweepFilesAreUsageErrorsAndStoreNothing) {
-  std::ofstream(dir_ / "bad.json") << R"({"name": "bad", "methods": ["sdmi", "dino"], "base": {"dataset": "gaussian"}})";
+  std::ofstream(dir_ / "bad.json") << R"({"name": "bad", "methods": ["sdmi", "dinov9"], "base": {"dataset": "gaussian"}})";
   auto r = run({"sweep", "run", (dir_ / "bad.json").string()});
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("dino"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("dinov9"), std::string::npos) << r.err;
   std::ofstream(dir_ / "neg.json") << R"({"name": "neg", "method": "jmi", "base": {"dataset": "gaussian"}, "axes": {"lr": [0.1, -1]}})";
   r = run({"sweep", "run", (dir_ / "neg.json").string()});
   EXPECT_EQ(r.code, 2);

@@ -24,14 +24,42 @@ std::string config_error(Fn&& fn, std::string* field = nullptr) {
 }
 
 TEST(Config, MethodNamesAreThoseUsersType) {
-  const std::vector<std::string> expected = {"sdmi",   "jmi",          "simsiam",   "byol",      "mocov3",
-                                             "simclr", "barlow-twins", "vicreg",    "taylor-dv", "sdmi-nodv",
-                                             "sdmi-nodv-pred", "simsiam-nopred", "simsiam-sdmi"};
+  const std::vector<std::string> expected = {
+      "sdmi",      "jmi",       "simsiam",        "byol",           "mocov3",      "mocov2",
+      "dino",      "simclr",    "barlow-twins",   "vicreg",         "swav",        "w-mse",
+      "taylor-dv", "sdmi-nodv", "sdmi-nodv-pred", "simsiam-nopred", "simsiam-sdmi"};
   EXPECT_EQ(method_names(), expected);
   EXPECT_EQ(find_method("sdmi").paradigm, Paradigm::SDMI);
   EXPECT_EQ(find_method("simclr").paradigm, Paradigm::JMI);
+  // The paper's reading (SPEC top): DINO and MoCo self-distil, SwAV and W-MSE are joint.
+  for (const char* m : {"mocov2", "dino"}) EXPECT_EQ(find_method(m).paradigm, Paradigm::SDMI) << m;
+  for (const char* m : {"swav", "w-mse"}) EXPECT_EQ(find_method(m).paradigm, Paradigm::JMI) << m;
   EXPECT_EQ(find_method("sdmi").encoders, (std::vector<std::string>{"f", "g"}));
   EXPECT_EQ(find_method("sdmi-nodv").base, "sdmi");
+}
+
+// A method's own checks run with the others; W-MSE's whitening needs
+// sub-batches larger than the embedding and a batch that holds one.
+TEST(Config, WmseRefusesSubBatchesTooSmallForTheEmbedding) {
+  std::string field;
+  auto msg = config_error([] { ConfigBuilder b("w-mse"); b.set("w_size", "3"); b.build(); }, &field);
+  EXPECT_EQ(field, "w_size");
+  EXPECT_NE(msg.find("larger than 3"), std::string::npos) << msg;
+  msg = config_error([] { ConfigBuilder b("w-mse"); b.set("batch_size", "100"); b.build(); }, &field);
+  EXPECT_NE(msg.find("at least w_size = 128"), std::string::npos) << msg;
+  msg = config_error([] {
+    ConfigBuilder b("w-mse", "fashion-mnist");
+    b.set("proj_dim", "128");
+    b.build(false);
+  }, &field);
+  EXPECT_NE(msg.find("larger than 128"), std::string::npos) << msg;
+  EXPECT_EQ(config_error([] { ConfigBuilder b("w-mse"); b.build(); }), "");
+  EXPECT_EQ(config_error([] { ConfigBuilder b("w-mse", "fashion-mnist"); b.build(false); }), "");
+  // MoCo-v2's queue must hold a key; its toy defaults are its own.
+  EXPECT_NE(config_error([] { ConfigBuilder b("mocov2"); b.set("queue_size", "0"); b.build(); }).find("queue"),
+            std::string::npos);
+  EXPECT_EQ(ConfigBuilder("mocov2").build().queue_size, 1000);
+  EXPECT_EQ(ConfigBuilder("mocov2", "fashion-mnist").build(false).queue_size, 4096);
 }
 
 TEST(Config, UnknownMethodListsTheAcceptedOnes) {

@@ -159,6 +159,78 @@ TEST(LossSymmetry, TaylorDvAnalyticMatchesPairwise) {
   EXPECT_NEAR(value(losses::taylor_dv(a, b, 0.2, 0.7)), pairwise, 1e-10);
 }
 
+// MoCo-v2, DINO, SwAV and W-MSE against plain-Python references.
+TEST(LossGoldenHeads, QueueDinoSwavAndWmseMatchReference) {
+  const auto& c = golden_case("heads");
+  const auto& e = c["expect"];
+  for (auto dtype : {torch::kDouble, torch::kFloat}) {
+    const double tol = dtype == torch::kDouble ? 1e-10 : 2e-5;
+    const auto a = matrix(c["za"], dtype), b = matrix(c["zb"], dtype);
+    const auto tc = matrix(c["zc"], dtype), td = matrix(c["zd"], dtype);
+    const auto queue = matrix(c["queue"], dtype), center = matrix(c["center"], dtype);
+    EXPECT_NEAR(value(losses::moco_queue(a, b, queue, 0.2)), e["moco_queue_t0.2"].get<double>(), tol);
+    EXPECT_NEAR(value(losses::moco_queue(a, b, queue, 1.0)), e["moco_queue_t1.0"].get<double>(), tol);
+    EXPECT_NEAR(value(losses::dino(a, b, tc, td, center, 0.1, 0.04)), e["dino_ts0.1_tt0.04"].get<double>(), tol * 10);
+    EXPECT_NEAR(value(losses::dino(a, b, tc, td, center, 0.5, 0.2)), e["dino_ts0.5_tt0.2"].get<double>(), tol);
+    EXPECT_TRUE(torch::allclose(losses::sinkhorn(a, 0.05, 3).to(torch::kDouble), matrix(e["sinkhorn_a"], torch::kDouble),
+                                1e-4, tol));
+    const auto qa = losses::sinkhorn(a, 0.05, 3), qb = losses::sinkhorn(b, 0.05, 3);
+    EXPECT_NEAR(value(losses::swav(a, b, qa, qb, 0.1)), e["swav_eps0.05_t0.1"].get<double>(), tol * 10);
+    const auto qa1 = losses::sinkhorn(a, 0.5, 3), qb1 = losses::sinkhorn(b, 0.5, 3);
+    EXPECT_NEAR(value(losses::swav(a, b, qa1, qb1, 1.0)), e["swav_eps0.5_t1.0"].get<double>(), tol);
+    EXPECT_TRUE(torch::allclose(losses::whiten(a).to(torch::kDouble), matrix(e["whiten_a"], torch::kDouble), 1e-4, tol));
+    auto gen = at::detail::createCPUGenerator(1);
+    // One sub-batch (w_size = N): the random order does not change the value.
+    EXPECT_NEAR(value(losses::w_mse(a, b, 5, 1, gen)), e["w_mse_one_block"].get<double>(), tol);
+    EXPECT_NEAR(value(losses::w_mse(a, b, 5, 3, gen)), e["w_mse_one_block"].get<double>(), tol);
+  }
+}
+
+// Hand-computed: a query equal to its key, negatives orthogonal to it, t = 1:
+// loss = log(e^1 + 2 e^0) - 1. DINO with equal teacher and student rows and
+// one-hot-like logits; Sinkhorn on a square score matrix spreads mass evenly.
+TEST(LossByHand, MocoQueueDinoSinkhornAndWhitening) {
+  const auto q = torch::tensor({{1.0, 0.0, 0.0}}, torch::kDouble);
+  const auto queue = torch::tensor({{0.0, 1.0, 0.0}, {0.0, 0.0, 1.0}}, torch::kDouble);
+  EXPECT_NEAR(value(losses::moco_queue(q, q, queue, 1.0)), std::log(std::exp(1.0) + 2.0) - 1.0, 1e-12);
+  // Uniform scores: the teacher's softmax and the student's are uniform over
+  // K = 4, so the cross-entropy is log 4 whatever the temperatures.
+  const auto u = torch::zeros({3, 4}, torch::kDouble), c = torch::zeros({1, 4}, torch::kDouble);
+  EXPECT_NEAR(value(losses::dino(u, u, u, u, c, 0.1, 0.04)), std::log(4.0), 1e-12);
+  // The centre is subtracted before the teacher's softmax: a centre equal to
+  // the teacher's scores makes the teacher uniform again.
+  const auto t = torch::tensor({{1.0, 0.0, 0.0, 0.0}}, torch::kDouble);
+  EXPECT_NEAR(value(losses::dino(u.narrow(0, 0, 1), u.narrow(0, 0, 1), t, t, t, 0.1, 0.04)), std::log(4.0), 1e-12);
+  // Sinkhorn: every row sums to 1 and every prototype gets N / K of the mass.
+  auto gen = at::detail::createCPUGenerator(2);
+  const auto s = torch::randn({12, 4}, gen, torch::kDouble) * 0.3;
+  const auto codes = losses::sinkhorn(s, 0.5, 200);
+  EXPECT_TRUE(torch::allclose(codes.sum(1), torch::ones({12}, torch::kDouble), 1e-9, 1e-9));
+  EXPECT_TRUE(torch::allclose(codes.sum(0), torch::full({4}, 3.0, torch::kDouble), 1e-6, 1e-6));
+  // Whitened rows have zero mean and identity covariance.
+  const auto x = torch::randn({40, 3}, gen, torch::kDouble).mm(torch::tensor({{2.0, 0.5, 0.0}, {0.0, 1.0, 0.3}, {0.1, 0.0, 0.2}}, torch::kDouble));
+  const auto w = losses::whiten(x);
+  EXPECT_TRUE(torch::allclose(w.mean(0), torch::zeros({3}, torch::kDouble), 1e-9, 1e-9));
+  EXPECT_TRUE(torch::allclose(w.t().mm(w) / 39.0, torch::eye(3, torch::kDouble), 1e-9, 1e-9));
+}
+
+// main_dino.py's schedule: np.linspace(0.04, 0.07, 30) then 0.07.
+TEST(LossByHand, DinoTeacherTemperatureWarmsUpLinearly) {
+  EXPECT_DOUBLE_EQ(losses::dino_teacher_temp(0.04, 0.07, 30, 0), 0.04);
+  EXPECT_NEAR(losses::dino_teacher_temp(0.04, 0.07, 30, 29), 0.07, 1e-15);
+  EXPECT_NEAR(losses::dino_teacher_temp(0.04, 0.07, 30, 10), 0.04 + 0.03 * 10.0 / 29.0, 1e-15);
+  EXPECT_DOUBLE_EQ(losses::dino_teacher_temp(0.04, 0.07, 30, 500), 0.07);
+  EXPECT_DOUBLE_EQ(losses::dino_teacher_temp(0.04, 0.07, 0, 0), 0.07);
+  EXPECT_DOUBLE_EQ(losses::dino_teacher_temp(0.04, 0.07, 1, 0), 0.04);
+}
+
+TEST(LossByHand, WhiteningRefusesTooFewRows) {
+  const auto x = torch::randn({3, 3}, torch::kDouble);
+  EXPECT_THROW(losses::whiten(x), c10::Error);
+  auto gen = at::detail::createCPUGenerator(2);
+  EXPECT_THROW(losses::w_mse(x, x, 8, 1, gen), c10::Error);
+}
+
 // solo-learn's check: a few gradient steps on a loss lower it.
 TEST(LossDescent, EveryLossFallsUnderGradientSteps) {
   using Fn = std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&)>;
@@ -171,6 +243,26 @@ TEST(LossDescent, EveryLossFallsUnderGradientSteps) {
       {"taylor", [](const auto& a, const auto& b) { return losses::taylor_dv(a, b, 0.5, 0.5); }},
       {"byol", [](const auto& a, const auto& b) { return losses::byol(a, b); }},
       {"neg-cos", [](const auto& a, const auto& b) { return losses::neg_cosine(a, b); }},
+      {"moco-queue", [](const auto& a, const auto& b) { 
+         const auto neg = b.detach().flip(0);
+         return losses::moco_queue(a, b.detach(), neg / neg.norm(2, 1, true), 0.2);
+       }},
+      // DINO and SwAV against fixed teacher scores / codes (the targets carry no gradient).
+      {"dino", [](const auto& a, const auto& b) {
+         auto g = at::detail::createCPUGenerator(5);
+         const auto t1 = torch::randn({64, 3}, g, torch::kFloat), t2 = torch::randn({64, 3}, g, torch::kFloat);
+         return losses::dino(a, b, t1, t2, torch::zeros({1, 3}), 0.1, 0.04);
+       }},
+      {"swav", [](const auto& a, const auto& b) {
+         auto g = at::detail::createCPUGenerator(6);
+         const auto c1 = losses::sinkhorn(torch::randn({64, 3}, g, torch::kFloat), 0.05, 3);
+         const auto c2 = losses::sinkhorn(torch::randn({64, 3}, g, torch::kFloat), 0.05, 3);
+         return losses::swav(a, b, c1, c2, 0.1);
+       }},
+      {"w-mse", [](const auto& a, const auto& b) {
+         auto g = at::detail::createCPUGenerator(4);
+         return losses::w_mse(a, b, 16, 1, g);
+       }},
   };
   for (const auto& [name, fn] : all) {
     auto gen = at::detail::createCPUGenerator(17);

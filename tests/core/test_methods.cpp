@@ -29,6 +29,7 @@ RunConfig small(const std::string& method, int epochs = 3) {
   b.set("epochs", std::to_string(epochs));
   b.set("points_per_cluster", "40");
   b.set("batch_size", "50");
+  if (method == "w-mse") b.set("w_size", "25");  // two whitening sub-batches per batch of 50
   return b.build();
 }
 
@@ -209,6 +210,115 @@ TEST(MomentumTarget, ByolTargetIsTheEmaOfTheOnlineParameters) {
     EXPECT_TRUE(torch::allclose(tnow[i], expect, 1e-6, 1e-7)) << i;
   }
   (void)t0;
+}
+
+torch::Tensor saved(Method& m, const std::string& key) {
+  torch::serialize::OutputArchive out;
+  m.save(out);
+  std::ostringstream os;
+  out.save_to(os);
+  std::istringstream is(os.str());
+  torch::serialize::InputArchive in;
+  in.load_from(is);
+  torch::Tensor t;
+  in.read(key, t);
+  return t;
+}
+
+// MoCo-v2: the key encoder is the EMA of the query encoder (fixed momentum),
+// the MI branches are query(view 1) vs key(view 2), and each step's keys
+// replace the oldest entries of the queue.
+TEST(MomentumTarget, MocoV2KeyEncoderQueueAndBranches) {
+  Fixture fx("mocov2");
+  EXPECT_EQ(fx.cfg.queue_size, 1000);
+  EXPECT_FALSE(fx.cfg.ema_cosine);
+  const auto q0 = saved(*fx.method, "queue");
+  ASSERT_EQ(q0.sizes(), (std::vector<std::int64_t>{1000, 3}));
+  EXPECT_TRUE(torch::allclose(q0.norm(2, 1), torch::ones({1000}), 1e-5, 1e-5));
+  const auto key0 = snapshot(fx.method->module("target"));
+  auto data = fx.epoch();
+  fx.method->train_epoch(*data);  // 200 points / 50 = 4 steps
+  const auto q1 = saved(*fx.method, "queue");
+  EXPECT_EQ(saved(*fx.method, "queue_ptr").item<std::int64_t>(), 200);
+  EXPECT_FALSE(torch::equal(q1.narrow(0, 0, 200), q0.narrow(0, 0, 200)));
+  EXPECT_TRUE(torch::equal(q1.narrow(0, 200, 800), q0.narrow(0, 200, 800)));
+  EXPECT_TRUE(torch::allclose(q1.norm(2, 1), torch::ones({1000}), 1e-5, 1e-5));
+  EXPECT_FALSE(unchanged(fx.method->module("target"), key0)) << "the key encoder did not follow";
+  fx.method->set_training(false);
+  torch::NoGradGuard no_grad;
+  const auto [a, b] = fx.method->mi_branches(fx.data.val_v1, fx.data.val_v2);
+  auto& f = dynamic_cast<EncoderNet&>(fx.method->module("f"));
+  auto& key = dynamic_cast<EncoderNet&>(fx.method->module("target"));
+  EXPECT_TRUE(torch::equal(a, f.forward(fx.data.val_v1)));
+  EXPECT_TRUE(torch::equal(b, key.forward(fx.data.val_v2)));
+  EXPECT_FALSE(torch::equal(b, f.forward(fx.data.val_v2)));
+}
+
+// DINO: the prototype layer is frozen in the first epoch and trains after;
+// teacher and its prototypes follow the student by EMA; the centre moves;
+// the MI branches are student(view 1) vs teacher(view 2).
+TEST(MomentumTarget, DinoTeacherCentreAndFrozenPrototypes) {
+  Fixture fx("dino");
+  EXPECT_EQ(fx.cfg.prototypes, 64);
+  auto& student = fx.method->module("f");
+  auto& protos = fx.method->module("prototypes");
+  const auto s0 = snapshot(student), p0 = snapshot(protos), t0 = snapshot(fx.method->module("target"));
+  const auto tp0 = snapshot(fx.method->module("target_prototypes"));
+  EXPECT_TRUE(torch::equal(p0[0], tp0[0]));
+  const auto c0 = saved(*fx.method, "center");
+  EXPECT_TRUE(torch::equal(c0, torch::zeros({1, 64})));
+  auto data = fx.epoch();
+  fx.method->train_epoch(*data);
+  EXPECT_FALSE(unchanged(student, s0));
+  EXPECT_TRUE(unchanged(protos, p0)) << "prototypes moved in the frozen first epoch";
+  EXPECT_FALSE(unchanged(fx.method->module("target"), t0));
+  EXPECT_FALSE(torch::equal(saved(*fx.method, "center"), c0));
+  fx.method->train_epoch(*data);
+  EXPECT_FALSE(unchanged(protos, p0)) << "prototypes did not train after the first epoch";
+  EXPECT_FALSE(unchanged(fx.method->module("target_prototypes"), tp0));
+  fx.method->set_training(false);
+  torch::NoGradGuard no_grad;
+  const auto [a, b] = fx.method->mi_branches(fx.data.val_v1, fx.data.val_v2);
+  EXPECT_TRUE(torch::equal(a, dynamic_cast<EncoderNet&>(student).forward(fx.data.val_v1)));
+  EXPECT_TRUE(torch::equal(b, dynamic_cast<EncoderNet&>(fx.method->module("target")).forward(fx.data.val_v2)));
+}
+
+// SwAV: prototypes are renormalised before every step, frozen in the first
+// epoch; one encoder gives both MI branches.
+TEST(SharedEncoder, SwavPrototypesNormalisedAndFrozenFirst) {
+  Fixture fx("swav");
+  auto& protos = fx.method->module("prototypes");
+  const auto p0 = snapshot(protos);
+  auto data = fx.epoch();
+  fx.method->train_epoch(*data);
+  // Only the renormalisation touched them in the first epoch.
+  const auto w1 = protos.parameters()[0].detach().clone();
+  EXPECT_TRUE(torch::allclose(w1, p0[0] / p0[0].norm(2, 1, true), 1e-6, 1e-6));
+  fx.method->train_epoch(*data);
+  const auto w2 = protos.parameters()[0].detach().clone();
+  EXPECT_FALSE(torch::allclose(w2, w1, 1e-4, 1e-5)) << (w2 - w1).abs().max().item<double>();
+  EXPECT_THROW(fx.method->module("target"), std::out_of_range);
+  fx.method->set_training(false);
+  torch::NoGradGuard no_grad;
+  const auto [a, b] = fx.method->mi_branches(fx.data.val_v1, fx.data.val_v1);
+  EXPECT_TRUE(torch::equal(a, b));
+}
+
+TEST(SharedEncoder, SwavQueueJoinsSinkhornOnceFull) {
+  RunConfig cfg = small("swav");
+  cfg.queue_size = 100;  // two batches of 50
+  auto gen = at::detail::createCPUGenerator(3);
+  auto task = make_gaussian_task(cfg, torch::kCPU, gen);
+  MethodEnv env{cfg, torch::kCPU, gen, task->encoder_factory(), task->embed_dim(), task->steps_per_epoch()};
+  auto m = make_method(env);
+  m->set_training(true);
+  auto data = task->epoch_data(1, nullptr);
+  const auto out = m->train_epoch(*data);
+  EXPECT_TRUE(std::isfinite(out.loss));
+  EXPECT_EQ(saved(*m, "queue_filled").item<std::int64_t>(), 200);
+  const auto q = saved(*m, "queue");
+  ASSERT_EQ(q.sizes(), (std::vector<std::int64_t>{2, 100, 3}));
+  EXPECT_TRUE(torch::allclose(q.norm(2, 2), torch::ones({2, 100}), 1e-5, 1e-5)) << "queue holds embeddings";
 }
 
 TEST(RunEnding, DivergenceStopsTheRunAndKeepsTheEpochsBefore) {

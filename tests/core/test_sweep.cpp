@@ -109,8 +109,8 @@ TEST(Sweep, ASampleLargerThanTheGridIsTheGrid) {
 
 TEST(Sweep, MistakesNameTheSweepTheKeyAndTheRun) {
   auto spec = grid_spec();
-  spec["methods"] = json::array({"sdmi", "dino"});
-  EXPECT_NE(plan_error(spec).find("dino"), std::string::npos);
+  spec["methods"] = json::array({"sdmi", "dinov9"});
+  EXPECT_NE(plan_error(spec).find("dinov9"), std::string::npos);
   spec = grid_spec();
   spec["axes"]["learning_rate"] = json::array({0.1});
   EXPECT_NE(plan_error(spec).find("unknown setting 'learning_rate'"), std::string::npos);

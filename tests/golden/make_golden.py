@@ -164,6 +164,102 @@ def embedding_std(z):
     return total / d
 
 
+def moco_queue(q, k, queue, t):
+    # MoCo-v2 (moco/builder.py): logits [q.k, q.queue] / t, label 0.
+    total = 0.0
+    for qi, ki in zip(q, k):
+        logits = [cos(qi, ki) / t] + [dot(norm(qi), c) / t for c in queue]
+        total += logsumexp(logits) - logits[0]
+    return total / len(q)
+
+
+def softmax(xs):
+    m = logsumexp(xs)
+    return [math.exp(x - m) for x in xs]
+
+
+def dino(s1, s2, t1, t2, center, ts, tt):
+    def ce(teacher, student):
+        total = 0.0
+        for tr, sr in zip(teacher, student):
+            p = softmax([(x - c) / tt for x, c in zip(tr, center)])
+            lse = logsumexp([x / ts for x in sr])
+            total -= sum(pk * (x / ts - lse) for pk, x in zip(p, sr))
+        return total / len(teacher)
+    return 0.5 * (ce(t1, s2) + ce(t2, s1))
+
+
+def sinkhorn(scores, eps, iters):
+    n, k = len(scores), len(scores[0])
+    q = [[math.exp(scores[i][j] / eps) for i in range(n)] for j in range(k)]  # K x N
+    total = sum(map(sum, q))
+    q = [[x / total for x in row] for row in q]
+    for _ in range(iters):
+        q = [[x / sum(row) / k for x in row] for row in q]
+        cols = [sum(q[j][i] for j in range(k)) for i in range(n)]
+        q = [[q[j][i] / cols[i] / n for i in range(n)] for j in range(k)]
+    return [[q[j][i] * n for j in range(k)] for i in range(n)]
+
+
+def swav(s1, s2, eps, iters, t):
+    q1, q2 = sinkhorn(s1, eps, iters), sinkhorn(s2, eps, iters)
+
+    def ce(q, s):
+        total = 0.0
+        for qr, sr in zip(q, s):
+            lse = logsumexp([x / t for x in sr])
+            total -= sum(qk * (x / t - lse) for qk, x in zip(qr, sr))
+        return total / len(q)
+    return 0.5 * (ce(q1, s2) + ce(q2, s1))
+
+
+def whiten(x):
+    # methods/whitening.py: centre, unbiased covariance, L^-1 (x - m) with L L^T = cov.
+    n, d = len(x), len(x[0])
+    m = [sum(r[k] for r in x) / n for k in range(d)]
+    xc = [[r[k] - m[k] for k in range(d)] for r in x]
+    cov = [[sum(r[p] * r[q] for r in xc) / (n - 1) for q in range(d)] for p in range(d)]
+    lo = [[0.0] * d for _ in range(d)]
+    for i in range(d):
+        for j in range(i + 1):
+            acc = cov[i][j] - sum(lo[i][k] * lo[j][k] for k in range(j))
+            lo[i][j] = math.sqrt(acc) if i == j else acc / lo[j][j]
+    out = []
+    for r in xc:
+        y = [0.0] * d
+        for i in range(d):
+            y[i] = (r[i] - sum(lo[i][k] * y[k] for k in range(i))) / lo[i][i]
+        out.append(y)
+    return out
+
+
+def w_mse_one_block(z1, z2):
+    return byol(whiten(z1), whiten(z2))
+
+
+def heads_case():
+    """Inputs and values for the MoCo-v2, DINO, SwAV and W-MSE losses."""
+    za = [[1.0, 0.2, -0.5], [0.3, -1.1, 0.8], [-0.7, 0.4, 0.9], [0.05, 0.6, -1.2], [0.4, 0.4, 0.1]]
+    zb = [[0.9, 0.1, -0.3], [0.2, -0.9, 1.0], [-0.4, 0.7, 0.6], [0.5, 0.3, -1.0], [-0.2, 0.5, 0.3]]
+    zc = [[0.8, -0.3, 0.2], [0.1, -0.6, 0.9], [-0.9, 0.2, 0.4], [0.3, 0.7, -0.8], [0.0, 0.6, -0.2]]
+    zd = [[0.6, 0.0, -0.1], [0.4, -0.8, 0.5], [-0.5, 0.5, 0.7], [0.2, 0.2, -0.9], [0.3, 0.1, 0.2]]
+    queue = [norm(v) for v in ([0.3, 0.9, -0.2], [-1.0, 0.1, 0.4], [0.2, -0.3, -0.9], [0.7, 0.7, 0.1])]
+    center = [0.1, -0.2, 0.05]
+    e = {
+        "moco_queue_t0.2": moco_queue(za, zb, queue, 0.2),
+        "moco_queue_t1.0": moco_queue(za, zb, queue, 1.0),
+        "dino_ts0.1_tt0.04": dino(za, zb, zc, zd, center, 0.1, 0.04),
+        "dino_ts0.5_tt0.2": dino(za, zb, zc, zd, center, 0.5, 0.2),
+        "sinkhorn_a": sinkhorn(za, 0.05, 3),
+        "swav_eps0.05_t0.1": swav(za, zb, 0.05, 3, 0.1),
+        "swav_eps0.5_t1.0": swav(za, zb, 0.5, 3, 1.0),
+        "whiten_a": whiten(za),
+        "w_mse_one_block": w_mse_one_block(za, zb),
+    }
+    return {"name": "heads", "za": za, "zb": zb, "zc": zc, "zd": zd, "queue": queue, "center": [center],
+            "expect": e}
+
+
 def case(name, za, zb, with_slow=True):
     e = {}
     for t in (0.1, 0.5, 1.0):
@@ -232,7 +328,7 @@ def main():
         print(json.dumps({"generator": "tests/golden/make_golden.py --lightly", "lightly": lightly.__version__,
                           "inputs": "the cases of golden.json, by name", "cases": cases}, indent=1))
         return
-    cases = [case(name, za, zb, with_slow=name != "n300") for name, za, zb in inputs()]
+    cases = [case(name, za, zb, with_slow=name != "n300") for name, za, zb in inputs()] + [heads_case()]
     print(json.dumps({"generator": "tests/golden/make_golden.py", "cases": cases}, indent=1))
 
 

@@ -10,6 +10,8 @@
 
 namespace ssrl {
 
+struct RunConfig;
+
 enum class Paradigm { SDMI, JMI };
 const char* paradigm_name(Paradigm p);
 
@@ -39,11 +41,14 @@ struct MethodInfo {
   std::vector<std::string> encoders;    // encoders whose centres are tracked: {"f"} or {"f","g"}
   std::string mi_branches;              // which outputs the MI estimates compare
   nlohmann::json defaults;              // the method's own default values
+  nlohmann::json gaussian_defaults;     // ... overridden on the Gaussian experiment (its 3-d toy embedding)
   nlohmann::json fixed;                 // a variant's fixed settings
   // Keys of `uses` that matter only under another setting's value:
   // {"temperature": {"loss": "cos-dv"}} (a sweep does not vary them otherwise).
   nlohmann::json used_only_when;
   HeadInfo head;
+  // Checks of settings that only this method has (throws ConfigError).
+  void (*check)(const RunConfig&) = nullptr;
   bool is_variant() const { return base != name; }
 };
 

@@ -4,12 +4,14 @@
 #include <chrono>
 
 #include <filesystem>
+#include <iostream>
 
 #include "data/augment.hpp"
 #include "data/image_sets.hpp"
 #include "objectives/losses.hpp"
 #include "methods/method.hpp"
 #include "ssrl/config.hpp"
+#include "ssrl/errors.hpp"
 #include "ssrl/trainer.hpp"
 #include "bench/memory_probe.hpp"
 #include "objectives/mi.hpp"
@@ -159,6 +161,14 @@ std::vector<TrainBenchRow> run_training_benchmarks(const TrainBenchOptions& opt,
         RunConfig cfg = b.build_unchecked();
         cfg.encoder = enc;
         cfg.batch_size = batch;
+        if (const auto check = find_method(m).check) {
+          try {
+            check(cfg);  // W-MSE cannot whiten a batch smaller than w_size
+          } catch (const ConfigError& e) {
+            std::cerr << "bench train: " << m << " left out at batch " << batch << ": " << e.what() << "\n";
+            continue;
+          }
+        }
         ImageEncoderOptions eo;
         eo.backbone = enc;
         eo.in_channels = in.set->channels();

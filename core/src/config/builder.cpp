@@ -25,6 +25,7 @@ ConfigBuilder::ConfigBuilder(const std::string& method, const std::string& datas
   cfg_.dataset = dataset;
   apply_layer(cfg_, dataset_defaults(dataset), "data set " + dataset);
   apply_layer(cfg_, info.defaults, "method " + info.name);
+  if (!is_image_data(dataset)) apply_layer(cfg_, info.gaussian_defaults, "method " + info.name);
   apply_layer(cfg_, info.fixed, "variant " + info.name);
 }
 

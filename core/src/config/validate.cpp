@@ -45,6 +45,7 @@ void validate(const RunConfig& cfg, bool check_machine) {
   }
   if (cfg.warmup_epochs >= cfg.epochs && cfg.warmup_epochs > 0)
     throw ConfigError("warmup_epochs", "must be smaller than epochs (" + std::to_string(cfg.epochs) + ")");
+  if (const auto check = find_method(info.base).check) check(cfg);
   if (info.base == "simsiam" && cfg.loss == "neg-cosine" && !cfg.marginal)
     throw ConfigError("marginal", "applies to simsiam only with loss=cos-dv (negative cosine has no marginal term)");
 }

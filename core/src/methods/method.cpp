@@ -57,6 +57,15 @@ double MethodBase::step(torch::optim::Optimizer& opt, const torch::Tensor& loss)
   return loss.item<double>();
 }
 
+double MethodBase::step(torch::optim::Optimizer& opt, const torch::Tensor& loss, const std::vector<torch::Tensor>& frozen) {
+  opt.zero_grad();
+  loss.backward();
+  for (auto p : frozen) p.mutable_grad() = torch::Tensor();
+  dist::average_gradients(opt);
+  opt.step();
+  return loss.item<double>();
+}
+
 void MethodBase::no_module(const std::string& name) {
   throw std::out_of_range("this method has no network named '" + name + "'");
 }
@@ -156,11 +165,13 @@ MomentumMethod::MomentumMethod(const MethodEnv& env, PairLoss loss)
   opt_ = &add_optimizer(params);
 }
 
-double MomentumMethod::momentum_at(std::int64_t k) const {
-  if (!cfg_.ema_cosine || steps_total_ <= 0) return cfg_.ema_momentum;
-  const double frac = static_cast<double>(k) / static_cast<double>(steps_total_);
-  return 1.0 - (1.0 - cfg_.ema_momentum) * (std::cos(M_PI * frac) + 1.0) / 2.0;
+double ema_momentum_at(const RunConfig& cfg, std::int64_t k, std::int64_t total) {
+  if (!cfg.ema_cosine || total <= 0) return cfg.ema_momentum;
+  const double frac = static_cast<double>(k) / static_cast<double>(total);
+  return 1.0 - (1.0 - cfg.ema_momentum) * (std::cos(M_PI * frac) + 1.0) / 2.0;
 }
+
+double MomentumMethod::momentum_at(std::int64_t k) const { return ema_momentum_at(cfg_, k, steps_total_); }
 
 EpochLosses MomentumMethod::train_epoch(EpochData& data) {
   double sum = 0;

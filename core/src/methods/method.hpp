@@ -112,6 +112,9 @@ class MethodBase : public Method {
   torch::optim::SGD& add_optimizer(const std::vector<torch::Tensor>& params);
   // zero_grad, backward, step; returns the loss value.
   static double step(torch::optim::Optimizer& opt, const torch::Tensor& loss);
+  // The same, but `frozen` get no update this step: their gradients are
+  // dropped before the step, as SwAV and DINO do for their prototypes.
+  static double step(torch::optim::Optimizer& opt, const torch::Tensor& loss, const std::vector<torch::Tensor>& frozen);
   [[noreturn]] static void no_module(const std::string& name);
   EncoderNet& encoder_for(const std::string& name);
   // The encoder on many inputs: in chunks when no graph is being built.
@@ -184,6 +187,10 @@ class MomentumMethod : public MethodBase {
   Predictor pred_{nullptr};
   torch::optim::SGD* opt_ = nullptr;
 };
+
+// EMA momentum at step k of K: the base, or with ema_cosine
+// 1 - (1 - base)(cos(pi k / K) + 1) / 2 (BYOL, MoCo, DINO).
+double ema_momentum_at(const RunConfig& cfg, std::int64_t k, std::int64_t total);
 
 // The method the config names (its base method, for a variant), built from
 // the registry (registry.hpp).

@@ -10,8 +10,12 @@
   X(simsiam)            \
   X(byol)               \
   X(mocov3)             \
+  X(mocov2)             \
+  X(dino)               \
   X(simclr)             \
   X(barlow_twins)       \
   X(vicreg)             \
+  X(swav)               \
+  X(w_mse)              \
   X(taylor_dv)
 // clang-format on

@@ -204,4 +204,82 @@ torch::Tensor taylor_dv(const torch::Tensor& za, const torch::Tensor& zb, double
   return -diag.mean() + mean_off + lambda * var_off;
 }
 
+torch::Tensor moco_queue(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& queue,
+                         double temperature) {
+  const auto a = unit_rows(q), b = unit_rows(k);
+  const auto positive = (a * b).sum(1, /*keepdim=*/true);
+  const auto logits = torch::cat({positive, a.mm(queue.t())}, 1) / temperature;
+  return (torch::logsumexp(logits, 1) - logits.select(1, 0)).mean();
+}
+
+torch::Tensor dino(const torch::Tensor& s1, const torch::Tensor& s2, const torch::Tensor& t1,
+                   const torch::Tensor& t2, const torch::Tensor& center, double student_t, double teacher_t) {
+  auto teacher = [&](const torch::Tensor& t) { return torch::softmax((t.detach() - center) / teacher_t, 1); };
+  auto ce = [&](const torch::Tensor& p, const torch::Tensor& s) {
+    return -(p * torch::log_softmax(s / student_t, 1)).sum(1).mean();
+  };
+  return 0.5 * (ce(teacher(t1), s2) + ce(teacher(t2), s1));
+}
+
+double dino_teacher_temp(double start, double final, int warmup, int epoch) {
+  if (epoch >= warmup) return final;
+  if (warmup == 1) return start;
+  return start + (final - start) * epoch / (warmup - 1.0);
+}
+
+torch::Tensor sinkhorn(const torch::Tensor& scores, double eps, int iters) {
+  torch::NoGradGuard no_grad;
+  // K x N; the max is taken out first (it cancels in the normalisations).
+  auto q = scores.t();
+  if (q.scalar_type() != torch::kDouble) q = q.to(torch::kFloat);
+  q = q / eps;
+  q = (q - q.max()).exp();
+  const double k = static_cast<double>(q.size(0)), n = static_cast<double>(q.size(1));
+  q = q / q.sum();
+  for (int i = 0; i < iters; ++i) {
+    q = q / q.sum(1, /*keepdim=*/true) / k;  // every prototype gets 1/K of the mass
+    q = q / q.sum(0, /*keepdim=*/true) / n;  // every sample 1/N
+  }
+  return (q * n).t();
+}
+
+torch::Tensor swav(const torch::Tensor& s1, const torch::Tensor& s2, const torch::Tensor& q1,
+                   const torch::Tensor& q2, double temperature) {
+  auto ce = [&](const torch::Tensor& q, const torch::Tensor& s) {
+    return -(q.detach() * torch::log_softmax(s / temperature, 1)).sum(1).mean();
+  };
+  return 0.5 * (ce(q1, s2) + ce(q2, s1));
+}
+
+torch::Tensor whiten(const torch::Tensor& x) {
+  const std::int64_t n = x.size(0), d = x.size(1);
+  TORCH_CHECK(n > d, "whitening needs more rows than dimensions (got ", n, " rows of ", d, ")");
+  const auto xc = x - x.mean(0, true);
+  const auto cov = xc.t().mm(xc) / static_cast<double>(n - 1);
+  const auto l = torch::linalg_cholesky(cov);
+  // (L^-1 xc^T)^T: solve L Y = xc^T for Y.
+  return torch::linalg_solve_triangular(l, xc.t(), /*upper=*/false).t();
+}
+
+torch::Tensor w_mse(const torch::Tensor& z1, const torch::Tensor& z2, int w_size, int w_iter, at::Generator& gen) {
+  const std::int64_t n = z1.size(0);
+  const std::int64_t parts = n / w_size;
+  TORCH_CHECK(parts >= 1, "W-MSE: a batch of ", n, " is smaller than w_size ", w_size);
+  torch::Tensor total;
+  for (int it = 0; it < w_iter; ++it) {
+    const auto perm = torch::randperm(n, gen, torch::TensorOptions().dtype(torch::kLong)).to(z1.device());
+    std::vector<torch::Tensor> a, b;
+    for (std::int64_t p = 0, start = 0; p < parts; ++p) {
+      const std::int64_t len = n / parts + (p < n % parts ? 1 : 0);
+      const auto idx = perm.narrow(0, start, len);
+      a.push_back(whiten(z1.index_select(0, idx)));
+      b.push_back(whiten(z2.index_select(0, idx)));
+      start += len;
+    }
+    const auto term = byol(torch::cat(a), torch::cat(b));
+    total = it == 0 ? term : total + term;
+  }
+  return total / static_cast<double>(w_iter);
+}
+
 }  // namespace ssrl::losses

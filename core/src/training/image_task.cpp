@@ -113,7 +113,7 @@ class ImageTask : public Task {
     aug2_ = aug1_;
     // Solarisation on the second view of the asymmetric methods (docs/science.md §8).
     const std::string base = find_method(cfg.method).base;
-    if (base == "byol" || base == "mocov3" || base == "barlow-twins") aug2_.solarize_p = cfg.solarize_p;
+    if (base == "byol" || base == "mocov3" || base == "barlow-twins" || base == "dino") aug2_.solarize_p = cfg.solarize_p;
 
     // The validation subset: clean images and one fixed pair of views.
     const auto raw = test.images(val_idx_).to(device_);
