@@ -183,6 +183,8 @@ TEST(LossGoldenHeads, QueueDinoSwavAndWmseMatchReference) {
     // One sub-batch (w_size = N): the random order does not change the value.
     EXPECT_NEAR(value(losses::w_mse(a, b, 5, 1, gen)), e["w_mse_one_block"].get<double>(), tol);
     EXPECT_NEAR(value(losses::w_mse(a, b, 5, 3, gen)), e["w_mse_one_block"].get<double>(), tol);
+    const auto wa = matrix(c["wa"], dtype), wb = matrix(c["wb"], dtype);
+    EXPECT_NEAR(value(losses::w_mse(wa, wb, 64, 1, gen)), e["w_mse_n64_one_block"].get<double>(), tol);
   }
 }
 

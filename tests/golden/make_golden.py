@@ -245,6 +245,9 @@ def heads_case():
     zd = [[0.6, 0.0, -0.1], [0.4, -0.8, 0.5], [-0.5, 0.5, 0.7], [0.2, 0.2, -0.9], [0.3, 0.1, 0.2]]
     queue = [norm(v) for v in ([0.3, 0.9, -0.2], [-1.0, 0.1, 0.4], [0.2, -0.3, -0.9], [0.7, 0.7, 0.1])]
     center = [0.1, -0.2, 0.05]
+    rng = random.Random(20261202)
+    wa = [[rng.gauss(0, 1) for _ in range(3)] for _ in range(64)]
+    wb = [[x + 0.3 * rng.gauss(0, 1) for x in row] for row in wa]
     e = {
         "moco_queue_t0.2": moco_queue(za, zb, queue, 0.2),
         "moco_queue_t1.0": moco_queue(za, zb, queue, 1.0),
@@ -255,9 +258,10 @@ def heads_case():
         "swav_eps0.5_t1.0": swav(za, zb, 0.5, 3, 1.0),
         "whiten_a": whiten(za),
         "w_mse_one_block": w_mse_one_block(za, zb),
+        "w_mse_n64_one_block": w_mse_one_block(wa, wb),
     }
     return {"name": "heads", "za": za, "zb": zb, "zc": zc, "zd": zd, "queue": queue, "center": [center],
-            "expect": e}
+            "wa": wa, "wb": wb, "expect": e}
 
 
 def case(name, za, zb, with_slow=True):
