@@ -23,7 +23,11 @@ MethodInfo dino_info() {
   info.defaults = {{"temperature", 0.1},       {"teacher_temp", 0.04},    {"warmup_teacher_temp", 0.04},
                    {"warmup_teacher_temp_epochs", 0}, {"center_momentum", 0.9}, {"prototypes", 4096},
                    {"freeze_prototypes_epochs", 1}, {"ema_momentum", 0.996}, {"ema_cosine", true},
-                   {"proj_layers", 3},          {"proj_hidden", 2048},     {"proj_dim", 256}};
+                   {"proj_layers", 3},          {"proj_hidden", 2048},     {"proj_dim", 256},
+                   {"proj_out_norm", "none"}};
+  // DINOHead (use_bn=False): Linear GELU Linear GELU Linear, biases; ReLU here.
+  info.head = {true, false, true, true, true, "L2-normalised projection into the weight-normalised prototype layer",
+               "facebookresearch/dino vision_transformer.py"};
   // A prototype layer sized for the 3-d toy embedding.
   info.gaussian_defaults = {{"prototypes", 64}};
   return info;

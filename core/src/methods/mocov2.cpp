@@ -19,8 +19,11 @@ MethodInfo mocov2_info() {
   info.encoders = {"f"};
   info.mi_branches = "query encoder f(view 1) vs key (momentum) encoder(view 2)";
   // main_moco.py: --moco-t 0.2 (v2), --moco-m 0.999 fixed; the 2-layer MLP head.
+  // builder.py with --mlp: Linear ReLU Linear, biases, no batch norm.
+  info.head = {true, false, true, true, true, "L2-normalised query and key (InfoNCE)",
+               "facebookresearch/moco moco/builder.py"};
   info.defaults = {{"temperature", 0.2}, {"queue_size", 4096}, {"ema_momentum", 0.999}, {"ema_cosine", false},
-                   {"proj_layers", 2}};
+                   {"proj_layers", 2}, {"proj_out_norm", "none"}};
   // The toy run has 500 steps: solo-learn's small-image base momentum 0.99
   // (scripts/pretrain/cifar/mocov2plus.yaml), a queue of two batches.
   info.gaussian_defaults = {{"queue_size", 1000}, {"ema_momentum", 0.99}};

@@ -21,7 +21,10 @@ MethodInfo swav_info() {
   // freeze_prototypes_niters 313 is one epoch of its batch of 4096.
   info.defaults = {{"temperature", 0.1}, {"prototypes", 3000}, {"sinkhorn_iters", 3},      {"sinkhorn_eps", 0.05},
                    {"freeze_prototypes_epochs", 1}, {"queue_size", 0}, {"proj_layers", 2}, {"proj_hidden", 2048},
-                   {"proj_dim", 128}};
+                   {"proj_dim", 128}, {"proj_out_norm", "none"}};
+  // src/resnet50.py projection_head: Linear BN ReLU Linear, then normalised.
+  info.head = {true, true, true, true, true, "L2-normalised projection into the prototypes",
+               "facebookresearch/swav src/resnet50.py"};
   // A prototype set sized for the 3-d toy embedding.
   info.gaussian_defaults = {{"prototypes", 64}};
   return info;

@@ -20,7 +20,10 @@ MethodInfo w_mse_info() {
   info.encoders = {"f"};
   info.mi_branches = "f(view 1) vs f(view 2)";
   // cfg.py and the README's CIFAR commands: --w_size 128 --emb 64, head 1024 wide, 2 layers.
-  info.defaults = {{"w_size", 128}, {"w_iter", 1}, {"proj_dim", 64}, {"proj_hidden", 1024}, {"proj_layers", 2}};
+  info.defaults = {{"w_size", 128}, {"w_iter", 1}, {"proj_dim", 64}, {"proj_hidden", 1024}, {"proj_layers", 2},
+                   {"proj_out_norm", "none"}};
+  // model.py get_head: Linear BN ReLU Linear, no output normalisation.
+  info.head = {true, true, true, true, true, "raw projection, whitened", "htdt/self-supervised model.py"};
   info.check = [](const RunConfig& c) {
     const bool images = is_image_data(c.dataset);
     const long long dim = images ? c.proj_dim : 3;
