@@ -5,19 +5,25 @@
 #   --no-gui   only the headless CLI (servers, GPU nodes)
 #   --fuzz     also clang and libFuzzer, for the opt-in fuzz preset
 #   --list     print the package list and exit
+#   --cuda     also LibTorch with CUDA for the `cuda` preset: PyPI's torch wheel
+#              (TORCH_CUDA_VERSION, default below) in the project-local virtual
+#              environment .venv-cuda; the CUDA toolkit itself (nvcc, cuDNN,
+#              NCCL) is the system's, in /usr/local/cuda
 set -eu
 
 gui=1
 fuzz=0
 list=0
+cuda=0
 for arg in "$@"; do
   case "$arg" in
     --gui) gui=1 ;;
     --no-gui) gui=0 ;;
     --fuzz) fuzz=1 ;;
     --list) list=1 ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
-    *) echo "install-deps.sh: unknown option '$arg' (accepted: --gui, --no-gui, --fuzz, --list)" >&2; exit 2 ;;
+    --cuda) cuda=1 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    *) echo "install-deps.sh: unknown option '$arg' (accepted: --gui, --no-gui, --fuzz, --cuda, --list)" >&2; exit 2 ;;
   esac
 done
 
@@ -47,6 +53,9 @@ if [ "$fuzz" = 1 ]; then
   # libclang-rt-14-dev holds libFuzzer and the sanitizer runtimes for clang-14.
   packages="$packages clang-14 libclang-rt-14-dev"
 fi
+if [ "$cuda" = 1 ]; then
+  packages="$packages python3-venv python3-pip"
+fi
 packages=$(echo $packages)
 
 if [ "$list" = 1 ]; then
@@ -63,8 +72,32 @@ for p in $packages; do
   esac
 done
 
+# LibTorch 2 with CUDA from PyPI, the way PyTorch documents for C++ users
+# (torch.utils.cmake_prefix_path). The wheel brings its CUDA runtime
+# libraries as nvidia-* wheels: it is built against a newer CUDA 13 minor
+# than the system toolkit, and cuSPARSELt, cuFile and NVSHMEM are not in the
+# toolkit, so the system's copies cannot stand in for them.
+install_cuda_torch() {
+  root=$(cd "$(dirname "$0")/../.." && pwd)
+  venv="$root/.venv-cuda"
+  version="${TORCH_CUDA_VERSION:-2.15.0}"
+  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$version')" 2>/dev/null; then
+    echo "install-deps.sh: torch $version is in $venv"
+    return 0
+  fi
+  if ! [ -x /usr/local/cuda/bin/nvcc ]; then
+    echo "install-deps.sh: --cuda needs the CUDA toolkit in /usr/local/cuda (nvcc, cuDNN, NCCL)" >&2
+    exit 1
+  fi
+  start=$(date +%s)
+  /usr/bin/python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "torch==$version"
+  echo "install-deps.sh: torch $version with CUDA in $venv ($(du -sh "$venv" | cut -f1), $(( $(date +%s) - start )) s)"
+}
+
 if [ -z "$missing" ]; then
   echo "install-deps.sh: all $(echo $packages | wc -w) packages are installed"
+  if [ "$cuda" = 1 ]; then install_cuda_torch; fi
   exit 0
 fi
 
@@ -80,3 +113,4 @@ fi
 echo "install-deps.sh: installing:$missing"
 $sudo apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $missing
+if [ "$cuda" = 1 ]; then install_cuda_torch; fi

@@ -99,6 +99,10 @@ int checkpoint_epoch(const std::string& path);
 // The device a config's "device" setting resolves to on this machine
 // ("cpu", "cuda:0"); throws ConfigError if CUDA is asked for but absent.
 std::string resolve_device(const std::string& requested);
+// A data-parallel rank's device: with "cuda" or "auto" resolved to CUDA, the
+// GPU of LOCAL_RANK (as torchrun and Slurm launchers set it), else rank mod
+// the number of GPUs; an explicit "cuda:N" or the CPU as resolved.
+std::string rank_device(const std::string& requested, const std::string& resolved, int rank);
 bool cuda_available();
 
 // Process-wide runtime setup; call first thing in main() (may re-exec the

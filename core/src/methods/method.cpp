@@ -1,5 +1,8 @@
 #include "methods/method.hpp"
 
+#include <ATen/autocast_mode.h>
+
+#include <algorithm>
 #include <cmath>
 
 #include "models/weights.hpp"
@@ -21,6 +24,11 @@ EncoderPtr MethodBase::make_encoder() {
   init_from_generator(*e, gen_);  // also with init_from: the run's later draws stay the same
   if (!cfg_.init_from.empty()) load_encoder_weights(*e, cfg_.init_from);
   e->to(device_);
+  if (cfg_.channels_last) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : e->parameters())
+      if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+  }
   return track(e);
 }
 
@@ -50,19 +58,49 @@ void MethodBase::set_training(bool on) {
 }
 
 double MethodBase::step(torch::optim::Optimizer& opt, const torch::Tensor& loss) {
+  const AutocastOff full_precision;  // backward and update outside autocast
   opt.zero_grad();
-  loss.backward();
+  if (!current_precision().loss_scaling) {
+    loss.backward();
+    dist::average_gradients(opt);
+    opt.step();
+    at::autocast::clear_cache();  // the next forward casts the updated weights
+    return loss.item<double>();
+  }
+  // float16: scale the loss so small gradients survive, unscale, and skip
+  // the update when anything overflowed (halve the scale; double it after
+  // 2000 good steps), as torch.cuda.amp.GradScaler does. One read-back
+  // carries the loss and the overflow flag.
+  (loss * loss_scale_).backward();
   dist::average_gradients(opt);
-  opt.step();
-  return loss.item<double>();
+  std::vector<torch::Tensor> grads;
+  for (auto& group : opt.param_groups())
+    for (auto& p : group.params())
+      if (p.grad().defined()) grads.push_back(p.grad());
+  torch::_foreach_mul_(grads, 1.0 / loss_scale_);
+  std::vector<torch::Tensor> finite{loss.detach().to(torch::kDouble).reshape({1})};
+  for (const auto& g : grads) finite.push_back(torch::isfinite(g).all().to(torch::kDouble).reshape({1}));
+  const auto host = torch::cat(finite).cpu();
+  const double* v = host.data_ptr<double>();
+  const bool ok = std::all_of(v + 1, v + host.numel(), [](double f) { return f > 0; });
+  if (ok) {
+    opt.step();
+    if (++steps_since_overflow_ >= 2000) loss_scale_ *= 2, steps_since_overflow_ = 0;
+  } else {
+    loss_scale_ /= 2, steps_since_overflow_ = 0;
+  }
+  at::autocast::clear_cache();
+  return v[0];
 }
 
 double MethodBase::step(torch::optim::Optimizer& opt, const torch::Tensor& loss, const std::vector<torch::Tensor>& frozen) {
+  const AutocastOff full_precision;
   opt.zero_grad();
   loss.backward();
   for (auto p : frozen) p.mutable_grad() = torch::Tensor();
   dist::average_gradients(opt);
   opt.step();
+  at::autocast::clear_cache();
   return loss.item<double>();
 }
 

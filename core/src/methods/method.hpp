@@ -14,6 +14,7 @@
 #include "models/encoders.hpp"
 #include "ssrl/config.hpp"
 #include "ssrl/methods.hpp"
+#include "training/precision.hpp"
 
 namespace ssrl {
 
@@ -49,6 +50,7 @@ int for_each_batch(EpochData& data, Fn&& fn) {
   int done = 0;
   for (int i = 0; i < n && !data.interrupted(); ++i, ++done) {
     auto [x1, x2] = data.batch(i);
+    const StepAutocast autocast;  // this step's forward and loss in the run's precision
     fn(x1, x2);
   }
   return done;
@@ -110,10 +112,12 @@ class MethodBase : public Method {
   EncoderPtr make_encoder();
   Predictor make_predictor();
   torch::optim::SGD& add_optimizer(const std::vector<torch::Tensor>& params);
-  // zero_grad, backward, step; returns the loss value.
-  static double step(torch::optim::Optimizer& opt, const torch::Tensor& loss);
+  // zero_grad, backward, step; returns the loss value (the step's one
+  // host-device synchronisation).
+  double step(torch::optim::Optimizer& opt, const torch::Tensor& loss);
   // The same, but `frozen` get no update this step: their gradients are
   // dropped before the step, as SwAV and DINO do for their prototypes.
+  // (No float16 loss scale on this path.)
   static double step(torch::optim::Optimizer& opt, const torch::Tensor& loss, const std::vector<torch::Tensor>& frozen);
   [[noreturn]] static void no_module(const std::string& name);
   EncoderNet& encoder_for(const std::string& name);
@@ -145,6 +149,8 @@ class MethodBase : public Method {
   std::function<void(const std::string&)> phase_;
 
  private:
+  double loss_scale_ = 65536.0;  // float16 autocast: dynamic loss scale
+  int steps_since_overflow_ = 0;
   std::vector<std::unique_ptr<torch::optim::SGD>> optims_;
   std::vector<std::shared_ptr<torch::nn::Module>> modules_;
 };

@@ -139,7 +139,9 @@ void ema_update(const torch::nn::Module& online, torch::nn::Module& target, doub
   torch::NoGradGuard no_grad;
   const auto op = online.parameters();
   auto tp = target.parameters();
-  for (std::size_t i = 0; i < op.size(); ++i) tp[i].mul_(momentum).add_(op[i], 1.0 - momentum);
+  // Multi-tensor kernels: two launches for the whole network on a GPU.
+  torch::_foreach_mul_(tp, momentum);
+  torch::_foreach_add_(tp, op, 1.0 - momentum);
 }
 
 }  // namespace ssrl

@@ -7,6 +7,7 @@
 
 #include "unit_rows.hpp"
 #include "objectives/kernels.hpp"
+#include "training/precision.hpp"
 
 namespace F = torch::nn::functional;
 
@@ -94,8 +95,12 @@ torch::Tensor offdiag_mask(std::int64_t n, const torch::Device& dev) {
 
 }  // namespace
 
-torch::Tensor cos_dv_dense(const torch::Tensor& za, const torch::Tensor& zb, double temperature,
+torch::Tensor cos_dv_dense(const torch::Tensor& za_in, const torch::Tensor& zb_in, double temperature,
                            bool marginal) {
+  // Similarities, log-sum-exp and covariances in float32, autocast or not.
+  const AutocastOff full_precision;
+  const auto za = fp32(za_in);
+  const auto zb = fp32(zb_in);
   const auto a = unit_rows(za), b = unit_rows(zb);
   const std::int64_t n = a.size(0);
   const auto s = a.mm(b.t()) / temperature;
@@ -118,8 +123,12 @@ torch::Tensor row_logsumexp(const torch::Tensor& a, const torch::Tensor& b, doub
   return torch::logsumexp(s, 1);
 }
 
-torch::Tensor cos_dv(const torch::Tensor& za, const torch::Tensor& zb, double temperature,
+torch::Tensor cos_dv(const torch::Tensor& za_in, const torch::Tensor& zb_in, double temperature,
                      bool marginal) {
+  // Similarities, log-sum-exp and covariances in float32, autocast or not.
+  const AutocastOff full_precision;
+  const auto za = fp32(za_in);
+  const auto zb = fp32(zb_in);
   TORCH_CHECK(za.dim() == 2 && za.sizes() == zb.sizes(), "cos_dv: inputs must both be N x D");
   TORCH_CHECK(za.size(0) >= 2, "cos_dv: the marginal term needs a batch of at least 2");
   const auto a = unit_rows(za), b = unit_rows(zb);
@@ -131,22 +140,38 @@ torch::Tensor cos_dv(const torch::Tensor& za, const torch::Tensor& zb, double te
   return -(joint - marg);
 }
 
-torch::Tensor neg_cosine(const torch::Tensor& p, const torch::Tensor& z) {
+torch::Tensor neg_cosine(const torch::Tensor& p_in, const torch::Tensor& z_in) {
+  // Similarities, log-sum-exp and covariances in float32, autocast or not.
+  const AutocastOff full_precision;
+  const auto p = fp32(p_in);
+  const auto z = fp32(z_in);
   return -(unit_rows(p) * unit_rows(z)).sum(1).mean();
 }
 
-torch::Tensor byol(const torch::Tensor& p, const torch::Tensor& z) {
+torch::Tensor byol(const torch::Tensor& p_in, const torch::Tensor& z_in) {
+  // Similarities, log-sum-exp and covariances in float32, autocast or not.
+  const AutocastOff full_precision;
+  const auto p = fp32(p_in);
+  const auto z = fp32(z_in);
   return (2.0 - 2.0 * (unit_rows(p) * unit_rows(z)).sum(1)).mean();
 }
 
-torch::Tensor mocov3(const torch::Tensor& q, const torch::Tensor& k, double temperature) {
+torch::Tensor mocov3(const torch::Tensor& q_in, const torch::Tensor& k_in, double temperature) {
+  // Similarities, log-sum-exp and covariances in float32, autocast or not.
+  const AutocastOff full_precision;
+  const auto q = fp32(q_in);
+  const auto k = fp32(k_in);
   // Cross-entropy against the matching index: mean_i [lse_j s_ij - s_ii].
   const auto a = unit_rows(q), b = unit_rows(k);
   const auto positive = (a * b).sum(1) / temperature;
   return (row_logsumexp(a, b, 1.0 / temperature, false) - positive).mean() * (2.0 * temperature);
 }
 
-torch::Tensor nt_xent(const torch::Tensor& z1, const torch::Tensor& z2, double temperature) {
+torch::Tensor nt_xent(const torch::Tensor& z1_in, const torch::Tensor& z2_in, double temperature) {
+  // Similarities, log-sum-exp and covariances in float32, autocast or not.
+  const AutocastOff full_precision;
+  const auto z1 = fp32(z1_in);
+  const auto z2 = fp32(z2_in);
   // 2N anchors; each one's positive is the other view of its sample, every
   // other of the 2N a negative, itself excluded.
   const std::int64_t n = z1.size(0);
@@ -155,7 +180,11 @@ torch::Tensor nt_xent(const torch::Tensor& z1, const torch::Tensor& z2, double t
   return (row_logsumexp(z, z, 1.0 / temperature, true) - positive).mean();
 }
 
-torch::Tensor barlow_twins(const torch::Tensor& z1, const torch::Tensor& z2, double lambda) {
+torch::Tensor barlow_twins(const torch::Tensor& z1_in, const torch::Tensor& z2_in, double lambda) {
+  // Similarities, log-sum-exp and covariances in float32, autocast or not.
+  const AutocastOff full_precision;
+  const auto z1 = fp32(z1_in);
+  const auto z2 = fp32(z2_in);
   const double n = static_cast<double>(z1.size(0));
   auto standardise = [](const torch::Tensor& z) {
     const auto mean = z.mean(0, true);
@@ -169,8 +198,12 @@ torch::Tensor barlow_twins(const torch::Tensor& z1, const torch::Tensor& z2, dou
   return on + lambda * off;
 }
 
-torch::Tensor vicreg(const torch::Tensor& z1, const torch::Tensor& z2, double sim, double var,
+torch::Tensor vicreg(const torch::Tensor& z1_in, const torch::Tensor& z2_in, double sim, double var,
                      double cov) {
+  // Similarities, log-sum-exp and covariances in float32, autocast or not.
+  const AutocastOff full_precision;
+  const auto z1 = fp32(z1_in);
+  const auto z2 = fp32(z2_in);
   const double n = static_cast<double>(z1.size(0));
   const double d = static_cast<double>(z1.size(1));
   const auto invariance = F::mse_loss(z1, z2);
@@ -188,8 +221,12 @@ torch::Tensor vicreg(const torch::Tensor& z1, const torch::Tensor& z2, double si
   return sim * invariance + var * v + cov * c;
 }
 
-torch::Tensor taylor_dv(const torch::Tensor& za, const torch::Tensor& zb, double temperature,
+torch::Tensor taylor_dv(const torch::Tensor& za_in, const torch::Tensor& zb_in, double temperature,
                         double lambda) {
+  // Similarities, log-sum-exp and covariances in float32, autocast or not.
+  const AutocastOff full_precision;
+  const auto za = fp32(za_in);
+  const auto zb = fp32(zb_in);
   const auto a = unit_rows(za), b = unit_rows(zb);
   const double n = static_cast<double>(a.size(0));
   const double pairs = n * (n - 1.0);

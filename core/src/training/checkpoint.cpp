@@ -53,7 +53,7 @@ int load_snapshot(const std::string& path, Method& method, at::Generator& gen, t
 int checkpoint_epoch(const std::string& path) {
   try {
     torch::serialize::InputArchive archive;
-    archive.load_from(path);
+    archive.load_from(path, torch::kCPU);  // a GPU run's checkpoint, read on any machine
     torch::Tensor epoch;
     archive.read("epoch", epoch);
     return static_cast<int>(epoch.item<std::int64_t>());

@@ -2,6 +2,10 @@
 
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/version.h>
+#ifdef SSRL_WITH_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
 
 #include <chrono>
 #include <stdexcept>
@@ -14,10 +18,18 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::tensor_list;
 
+// LibTorch 2 split process groups into a front end and per-device backends;
+// Gloo and NCCL are backends there.
+#if TORCH_VERSION_MAJOR >= 2
+using Group = c10d::Backend;
+#else
+using Group = c10d::ProcessGroup;
+#endif
+
 struct Context {
   int rank = 0, world = 1;
   bool sync_bn = true;
-  c10::intrusive_ptr<c10d::ProcessGroup> pg;
+  c10::intrusive_ptr<Group> pg;
   const StopFlag* user_stop = nullptr;
   StopFlag agreed;
   std::int64_t global_rows = 0;  // of the batch data_parallel() is computing
@@ -115,7 +127,7 @@ bool active() { return g_ctx != nullptr; }
 int rank() { return g_ctx != nullptr ? g_ctx->rank : 0; }
 int world() { return g_ctx != nullptr ? g_ctx->world : 1; }
 
-Scope::Scope(const DataParallel& config, const StopFlag* user_stop) {
+Scope::Scope(const DataParallel& config, const StopFlag* user_stop, torch::Device device) {
   if (g_ctx != nullptr) throw std::logic_error("one data-parallel run per process");
   if (config.world < 2) throw std::logic_error("dist::Scope needs two or more processes");
   if (config.rank < 0 || config.rank >= config.world)
@@ -135,6 +147,18 @@ Scope::Scope(const DataParallel& config, const StopFlag* user_stop) {
     so.waitWorkers = true;
     so.timeout = std::chrono::seconds(config.timeout_seconds);
     auto store = c10::make_intrusive<c10d::TCPStore>(config.master_addr, so);
+    if (device.is_cuda()) {
+#ifdef SSRL_WITH_NCCL
+      // CUDA tensors travel GPU to GPU (NVLink, InfiniBand), not through host memory.
+      auto nccl = c10d::ProcessGroupNCCL::Options::create();
+      nccl->timeout = std::chrono::milliseconds(std::int64_t{1000} * config.timeout_seconds);
+      ctx->pg = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, config.rank, config.world, nccl);
+      g_ctx = ctx.release();
+      return;
+#else
+      throw ConfigError("device", "data-parallel CUDA runs need a build with NCCL (the cuda preset)");
+#endif
+    }
     auto options = c10d::ProcessGroupGloo::Options::create(std::chrono::seconds(config.timeout_seconds));
     const bool loopback = config.master_addr == "127.0.0.1" || config.master_addr == "localhost";
     options->devices.push_back(loopback ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")

@@ -31,7 +31,8 @@ int world();
 // on any rank is taken by all ranks at the same step.
 class Scope {
  public:
-  Scope(const DataParallel& config, const StopFlag* user_stop);
+  // CUDA devices use NCCL (CUDA builds), others Gloo.
+  Scope(const DataParallel& config, const StopFlag* user_stop, torch::Device device);
   ~Scope();
   Scope(const Scope&) = delete;
   Scope& operator=(const Scope&) = delete;

@@ -24,24 +24,38 @@ torch::Tensor chunked(const std::function<torch::Tensor(const torch::Tensor&)>& 
   return torch::cat(parts);
 }
 
-// Raw images of a set at given indices, normalised, on the device, in chunks.
+// Host images onto the device: pinned and asynchronous on CUDA.
+torch::Tensor upload(torch::Tensor x, torch::Device device) {
+  if (x.device() == device) return x;
+  if (device.is_cuda() && !x.is_pinned()) x = x.pin_memory();
+  return x.to(device, /*non_blocking=*/true);
+}
+
+// Raw images of a set at given indices, normalised, in chunks; the results
+// stay on the device (kNN and the probe run there).
 template <class Fn>
 torch::Tensor over_images(ImageSet& set, const torch::Tensor& indices, const std::vector<float>& mean,
                           const std::vector<float>& std, torch::Device device, Fn fn) {
   std::vector<torch::Tensor> parts;
   for (std::int64_t i = 0; i < indices.size(0); i += kEvalChunk) {
     const auto idx = indices.narrow(0, i, std::min(kEvalChunk, indices.size(0) - i));
-    parts.push_back(fn(normalise(set.images(idx).to(device), mean, std)).cpu());
+    parts.push_back(fn(normalise(upload(set.images(idx), device), mean, std)));
   }
   return torch::cat(parts);
 }
 
+// Training images kept on an accelerator when they take at most this much
+// (CIFAR-10's 50 000 images are 150 MiB): no per-batch upload at all.
+constexpr std::int64_t kResidentBytes = std::int64_t{2} << 30;
+
 class ImageEpochData : public EpochData {
  public:
-  ImageEpochData(std::shared_ptr<ImageSet> set, torch::Tensor indices, int batch, at::Generator& gen,
-                 AugmentOptions view1, AugmentOptions view2, torch::Device device, const StopFlag* stop)
-      : set_(std::move(set)), indices_(std::move(indices)), batch_(batch), gen_(gen), v1_(std::move(view1)),
-        v2_(std::move(view2)), device_(device), stop_(stop) {}
+  // `resident`: the images at `indices`, already on the device (or undefined).
+  ImageEpochData(std::shared_ptr<ImageSet> set, torch::Tensor indices, torch::Tensor resident, int batch,
+                 at::Generator& gen, AugmentOptions view1, AugmentOptions view2, torch::Device device,
+                 bool channels_last, const StopFlag* stop)
+      : set_(std::move(set)), indices_(std::move(indices)), resident_(std::move(resident)), batch_(batch), gen_(gen),
+        v1_(std::move(view1)), v2_(std::move(view2)), device_(device), channels_last_(channels_last), stop_(stop) {}
 
   ~ImageEpochData() override {
     if (next_.valid()) next_.wait();
@@ -49,7 +63,12 @@ class ImageEpochData : public EpochData {
 
   int begin_pass() override {
     if (next_.valid()) next_.wait();
-    order_ = indices_.index_select(0, torch::randperm(indices_.size(0), gen_, torch::kLong));
+    const auto perm = torch::randperm(indices_.size(0), gen_, torch::kLong);
+    if (resident_.defined()) {
+      order_ = upload(perm, device_);  // positions in the resident images: one upload per epoch
+      return static_cast<int>(order_.size(0) / batch_);
+    }
+    order_ = indices_.index_select(0, perm);
     const int n = static_cast<int>(order_.size(0) / batch_);
     if (n > 0) prefetch(0);
     return n;
@@ -58,29 +77,43 @@ class ImageEpochData : public EpochData {
   // Decoding runs one batch ahead on another thread; the augmentation runs
   // here, as batched tensor ops, so its random draws stay in order.
   ViewPair batch(int i) override {
-    torch::Tensor raw = next_index_ == i && next_.valid() ? next_.get() : load(i);
-    if (static_cast<std::int64_t>(i + 1) * batch_ + batch_ <= order_.size(0)) prefetch(i + 1);
-    raw = raw.to(device_);
+    torch::Tensor raw;
+    if (resident_.defined()) {
+      raw = resident_.index_select(0, order_.narrow(0, static_cast<std::int64_t>(i) * batch_, batch_));
+    } else {
+      raw = next_index_ == i && next_.valid() ? next_.get() : load(i);
+      if (static_cast<std::int64_t>(i + 1) * batch_ + batch_ <= order_.size(0)) prefetch(i + 1);
+      raw = upload(raw, device_);
+    }
     auto a = augment(raw, v1_, gen_);
     auto b = augment(raw, v2_, gen_);
+    if (channels_last_) {
+      a = a.contiguous(at::MemoryFormat::ChannelsLast);
+      b = b.contiguous(at::MemoryFormat::ChannelsLast);
+    }
     return {a, b};
   }
 
   bool interrupted() const override { return stop_ != nullptr && stop_->requested.load(); }
 
  private:
-  torch::Tensor load(int i) { return set_->images(order_.narrow(0, static_cast<std::int64_t>(i) * batch_, batch_)); }
+  // Decoded on the loader thread, pinned there too for an asynchronous upload.
+  torch::Tensor load(int i) {
+    auto x = set_->images(order_.narrow(0, static_cast<std::int64_t>(i) * batch_, batch_));
+    return device_.is_cuda() ? x.pin_memory() : x;
+  }
   void prefetch(int i) {
     next_index_ = i;
     next_ = std::async(std::launch::async, [this, i] { return load(i); });
   }
 
   std::shared_ptr<ImageSet> set_;
-  torch::Tensor indices_, order_;
+  torch::Tensor indices_, resident_, order_;
   int batch_;
   at::Generator& gen_;
   AugmentOptions v1_, v2_;
   torch::Device device_;
+  bool channels_last_;
   const StopFlag* stop_;
   std::future<torch::Tensor> next_;
   int next_index_ = -1;
@@ -116,11 +149,17 @@ class ImageTask : public Task {
     if (base == "byol" || base == "mocov3" || base == "barlow-twins" || base == "dino") aug2_.solarize_p = cfg.solarize_p;
 
     // The validation subset: clean images and one fixed pair of views.
-    const auto raw = test.images(val_idx_).to(device_);
+    const auto raw = upload(test.images(val_idx_), device_);
     val_y_ = test.labels().index_select(0, val_idx_);
     val_clean_ = normalise(raw, split_.mean, split_.std);
     val_v1_ = augment(raw, aug1_, gen_);
     val_v2_ = augment(raw, aug2_, gen_);
+
+    if (!device_.is_cpu()) {
+      auto* in_memory = dynamic_cast<TensorImageSet*>(split_.train.get());
+      const std::int64_t bytes = train_idx_.size(0) * train.channels() * train.height() * train.width();
+      if (in_memory != nullptr && bytes <= kResidentBytes) resident_ = upload(train.images(train_idx_), device_);
+    }
 
     enc_opt_ = image_encoder_options(cfg, train.channels());  // with the method's published head
   }
@@ -133,7 +172,8 @@ class ImageTask : public Task {
   int steps_per_epoch() const override { return static_cast<int>(train_idx_.size(0) / cfg_.batch_size); }
 
   std::unique_ptr<EpochData> epoch_data(int, const StopFlag* stop) override {
-    return std::make_unique<ImageEpochData>(split_.train, train_idx_, cfg_.batch_size, gen_, aug1_, aug2_, device_, stop);
+    return std::make_unique<ImageEpochData>(split_.train, train_idx_, resident_, cfg_.batch_size, gen_, aug1_, aug2_,
+                                            device_, cfg_.channels_last, stop);
   }
 
   void evaluate(Method& method, EpochRecord& r) override {
@@ -157,11 +197,12 @@ class ImageTask : public Task {
     if (bank_idx_.defined()) {
       auto feats = [&](const torch::Tensor& x) { return method.features(f, x); };
       const auto bank = over_images(*split_.train, bank_idx_, split_.mean, split_.std, device_, feats);
-      const auto bank_y = split_.train->labels().index_select(0, bank_idx_);
-      const auto queries = chunked(feats, val_clean_).cpu();
+      const auto bank_y = split_.train->labels().index_select(0, bank_idx_).to(device_);
+      const auto queries = chunked(feats, val_clean_);
       const int classes = split_.train->classes();
-      r.knn_top1_k20 = knn_top1(bank, bank_y, queries, val_y_, classes, 20);
-      r.knn_top1_k200 = knn_top1(bank, bank_y, queries, val_y_, classes, 200);
+      const auto val_y = val_y_.to(device_);
+      r.knn_top1_k20 = knn_top1(bank, bank_y, queries, val_y, classes, 20);
+      r.knn_top1_k200 = knn_top1(bank, bank_y, queries, val_y, classes, 200);
     }
   }
 
@@ -175,7 +216,7 @@ class ImageTask : public Task {
       auto feats = [&](const torch::Tensor& x) { return method.features(enc, x); };
       const auto train_x = over_images(*split_.train, probe_idx_, split_.mean, split_.std, device_, feats);
       const auto test_x = over_images(test, test_idx, split_.mean, split_.std, device_, feats);
-      const auto train_y = split_.train->labels().index_select(0, probe_idx_);
+      const auto train_y = split_.train->labels().index_select(0, probe_idx_).to(device_);
       ProbeOptions po;
       po.epochs = cfg_.probe_epochs;
       po.lr = cfg_.probe_lr;
@@ -183,7 +224,7 @@ class ImageTask : public Task {
       double top1 = 0;
       {
         torch::AutoGradMode grad(true);
-        top1 = linear_probe(train_x, train_y, test_x, test.labels(), split_.train->classes(), po, gen_);
+        top1 = linear_probe(train_x, train_y, test_x, test.labels().to(device_), split_.train->classes(), po, gen_);
       }
       out.probes.push_back({enc, top1, cfg_.probe_epochs, train_x.size(0), test_x.size(0), cfg_.probe_standardise});
     }
@@ -200,6 +241,7 @@ class ImageTask : public Task {
   at::Generator& gen_;
   DataSplit split_;
   torch::Tensor train_idx_, val_idx_, bank_idx_, probe_idx_;
+  torch::Tensor resident_;  // the training subset's images on the device, when they fit
   torch::Tensor val_clean_, val_v1_, val_v2_, val_y_;
   AugmentOptions aug1_, aug2_;
   ImageEncoderOptions enc_opt_;

@@ -26,6 +26,14 @@ std::string resolve_device(const std::string& requested) {
   return requested;
 }
 
+std::string rank_device(const std::string& requested, const std::string& resolved, int rank) {
+  if (resolved.rfind("cuda", 0) != 0 || (requested != "cuda" && requested != "auto")) return resolved;
+  const int count = static_cast<int>(torch::cuda::device_count());
+  int index = rank;
+  if (const char* local = std::getenv("LOCAL_RANK"); local != nullptr && *local != '\0') index = std::atoi(local);
+  return "cuda:" + std::to_string(count > 0 ? index % count : 0);
+}
+
 void set_torch_threads(int threads) {
   if (at::get_num_threads() != threads) at::set_num_threads(threads);
 }

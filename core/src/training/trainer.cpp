@@ -1,7 +1,5 @@
 #include "ssrl/trainer.hpp"
 
-#include <ATen/autocast_mode.h>
-
 #include <chrono>
 #include <cmath>
 #include <thread>
@@ -10,6 +8,7 @@
 #include "ssrl/errors.hpp"
 #include "training/checkpoint.hpp"
 #include "training/distributed.hpp"
+#include "training/precision.hpp"
 #include "training/task.hpp"
 
 namespace ssrl {
@@ -93,15 +92,18 @@ RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const StopFlag* 
 
 RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const TrainControl& control) {
   validate(cfg);
-  const std::string device_name = resolve_device(cfg.device);
+  const std::string device_name = control.parallel.world > 1
+                                      ? rank_device(cfg.device, resolve_device(cfg.device), control.parallel.rank)
+                                      : resolve_device(cfg.device);
   set_torch_threads(cfg.threads);
   const torch::Device device(device_name);
+  apply_backend_settings(cfg);
   const StopFlag* stop = control.stop;
   // Data-parallel: every rank obeys the stop all ranks agreed on, at the same
   // step; rank 0 alone evaluates and reports.
   std::unique_ptr<dist::Scope> parallel;
   if (control.parallel.world > 1) {
-    parallel = std::make_unique<dist::Scope>(control.parallel, control.stop);
+    parallel = std::make_unique<dist::Scope>(control.parallel, control.stop, device);
     stop = parallel->agreed();
   }
   const bool reporting = control.parallel.rank == 0;
@@ -122,7 +124,7 @@ RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const TrainContr
     first_epoch = load_snapshot(control.resume_from, *method, gen, device) + 1;
   }
   method->set_training(true);
-  const bool autocast = device.is_cuda() && cfg.amp;
+  const Precision precision = precision_for(cfg, device);
 
   RunOutcome outcome;
   Snapshot snapshot;
@@ -155,11 +157,8 @@ RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const TrainContr
         notify([&] { observer.on_phase(epoch, "train"); });
         EpochLosses losses;
         {
-          at::autocast::set_enabled(autocast);
-          if (autocast) at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+          const PrecisionScope scope(precision);  // each step opens its own autocast
           losses = method->train_epoch(*data);
-          at::autocast::set_enabled(false);
-          if (autocast) at::autocast::clear_cache();
         }
         if (stop != nullptr && stop->requested.load()) {
           // Stopped inside the epoch: it does not count; the state after the
