@@ -293,7 +293,9 @@ torch::Tensor whiten(const torch::Tensor& x) {
   TORCH_CHECK(n > d, "whitening needs more rows than dimensions (got ", n, " rows of ", d, ")");
   const auto xc = x - x.mean(0, true);
   const auto cov = xc.t().mm(xc) / static_cast<double>(n - 1);
-  const auto l = torch::linalg_cholesky(cov);
+  // The _ex form skips the info read-back (a host sync per block on a GPU); a matrix that is not
+  // positive definite gives NaN, which the trainer reports as divergence.
+  const auto l = std::get<0>(torch::linalg_cholesky_ex(cov));
   // (L^-1 xc^T)^T: solve L Y = xc^T for Y.
   return torch::linalg_solve_triangular(l, xc.t(), /*upper=*/false).t();
 }
