@@ -114,7 +114,10 @@ runs=$("$WB" --db "$DB" runs --format json) || fail "runs"
 [ "$(echo "$runs" | grep -c '"status": "finished"')" = 8 ] || fail "expected 8 finished runs: $runs"
 for id in $(seq 1 8); do
   show=$("$WB" --db "$DB" show "$id" --format json) || fail "show $id"
-  [ "$(echo "$show" | grep -c '"epoch":')" = 20 ] || fail "run $id does not hold its 20 epochs"
+  # Count the epoch records themselves (other objects, e.g. the checkpoint, name an epoch too).
+  epochs=$(echo "$show" | python3 -c 'import json, sys; d = json.load(sys.stdin); print(len(d["epochs"]), d["epochs"][-1]["epoch"])') ||
+    fail "show $id: no epochs array"
+  [ "$epochs" = "20 20" ] || fail "run $id does not hold epochs 1..20 (count, last: $epochs)"
   echo "$show" | grep -q '"cos_dv": [-0-9]' || fail "run $id has no MI estimates"
 done
 "$WB" --db "$DB" sweep report slurm-small || fail "sweep report"
