@@ -272,6 +272,13 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   bench_train->add_option("--batch-resnet", tb_req.batch_resnet, "batch for ResNets (default 64)");
   bench_train->add_option("--device", tb_req.device, "auto|cpu|cuda");
   bench_train->add_option("--data-dir", tb_req.data_dir, "Fashion-MNIST folder (skipped when absent)");
+  ParallelBenchRequest pb_req;
+  auto* bench_parallel = bench->add_subcommand("parallel", "images/s of `run` on one process and on --nproc processes");
+  bench_parallel->add_option("--nproc", pb_req.nproc, "processes to compare with one (default 2)");
+  bench_parallel->add_option("--epochs", pb_req.epochs, "epochs of the image case (default 2)");
+  bench_parallel->add_option("--repeats", pb_req.repeats, "runs per row (default 1)");
+  bench_parallel->add_option("--cases", pb_req.cases, "comma-separated: fashion-mnist, gaussian (default both)");
+  bench_parallel->add_option("--data-dir", pb_req.data_dir, "Fashion-MNIST folder");
 
   // sweep ---------------------------------------------------------------------------
   auto* sweep = app.add_subcommand("sweep", "grids and random searches over settings, methods and seeds");
@@ -411,6 +418,7 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
     return gui.bench(g.db_path(), bench_gui_method, bench_gui_epochs, bench_gui_repeats);
   }
   if (bench_train->parsed()) return cmd_bench_train(tb_req);
+  if (bench_parallel->parsed()) return cmd_bench_parallel(pb_req);
   if (bench->parsed()) {
     bench_req.sizes = parse_list(bench_sizes, "sizes");
     return cmd_bench(bench_req);

@@ -1,5 +1,10 @@
 // Read-only commands: runs, show, methods, export table, bench.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -526,15 +531,107 @@ int cmd_bench_train(const TrainBenchRequest& req) {
   opt.batch_resnet = req.batch_resnet;
   opt.device = req.device;
   opt.fashion_mnist_dir = req.data_dir;
-  std::printf("%-20s %-10s %-16s %6s %6s %12s\n", "input", "encoder", "method", "batch", "steps", "images/s");
+  std::printf("%-20s %-10s %-16s %6s %6s %12s %12s\n", "input", "encoder", "method", "batch", "steps", "images/s",
+              "step only");
   run_training_benchmarks(opt, [](const TrainBenchRow& r) {
-    std::printf("%-20s %-10s %-16s %6d %6d %12.1f\n", r.input.c_str(), r.encoder.c_str(), r.method.c_str(), r.batch, r.steps,
+    std::printf("%-20s %-10s %-16s %6d %6d %12.1f ", r.input.c_str(), r.encoder.c_str(), r.method.c_str(), r.batch, r.steps,
                 r.images_per_s);
+    if (r.step_images_per_s > 0)
+      std::printf("%12.1f\n", r.step_images_per_s);
+    else
+      std::printf("%12s\n", "-");
     std::fflush(stdout);
   });
   std::printf("images/s counts images per pass over the data, each seen as two augmented views (SDMI: both phases);\n"
+              "step only: the same steps on two views made beforehand (compare bench/eager_image_simclr.py);\n"
               "(data pipeline): loading plus augmenting the two views alone, on the training device.\n");
   return kOk;
+}
+
+// `bench parallel`: the same run on one process (1 and 2 intra-op threads)
+// and on N processes of one thread each, as a user starts it (`run`, this
+// program again); images/s from the stored epoch times (training and the
+// per-epoch evaluation), the first epoch left out when there are more.
+int cmd_bench_parallel(const ParallelBenchRequest& req) {
+  if (req.nproc < 2 || req.nproc > 64) throw ConfigError("nproc", "must be in [2, 64]");
+  if (req.epochs < 1 || req.repeats < 1) throw ConfigError("epochs", "epochs and repeats must be at least 1");
+  struct Case {
+    std::string name;
+    std::vector<std::string> args;
+    std::int64_t samples_per_epoch;
+  };
+  std::vector<Case> cases;
+  std::stringstream list(req.cases);
+  for (std::string c; std::getline(list, c, ',');) {
+    if (c == "fashion-mnist") {
+      if (!std::filesystem::is_directory(req.data_dir))
+        throw ConfigError("data_dir", "no Fashion-MNIST folder at " + req.data_dir + " (install dataset-fashion-mnist or pass --data-dir)");
+      // The case of issue 17: 50 steps of 256 images, a 10 000-image kNN bank.
+      cases.push_back({"fashion-mnist small-cnn simclr b256",
+                       {"run", "--method", "simclr", "--dataset", "fashion-mnist", "--encoder", "small-cnn", "--epochs",
+                        std::to_string(req.epochs), "--batch-size", "256", "--set", "train_subset=12800", "--set",
+                        "probe_epochs=0", "--set", "val_subset=256", "--data-dir", req.data_dir},
+                       12800});
+    } else if (c == "gaussian") {
+      cases.push_back({"gaussian simclr b500", {"run", "--method", "simclr", "--epochs", "100", "--batch-size", "500"}, 2500});
+    } else if (!c.empty()) {
+      throw ConfigError("cases", "unknown case '" + c + "' (accepted: fashion-mnist, gaussian)");
+    }
+  }
+  const auto dir = std::filesystem::temp_directory_path() / ("ssrl-bench-parallel-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string db_path = (dir / "bench.db").string();
+  struct Row {
+    int procs, threads;
+  };
+  const std::vector<Row> rows = {{1, 1}, {1, 2}, {req.nproc, 1}};
+  std::printf("%-36s %5s %7s %10s %10s %8s %8s\n", "case", "procs", "threads", "epoch s", "samples/s", "speed-up", "wall s");
+  int failures = 0;
+  for (const auto& c : cases) {
+    double base = 0;
+    for (const auto& row : rows) {
+      std::vector<double> epoch_s, wall_s;
+      for (int rep = 0; rep < req.repeats; ++rep) {
+        std::vector<std::string> args = {"--db", db_path, "-q"};
+        args.insert(args.end(), c.args.begin(), c.args.end());
+        args.insert(args.end(), {"--set", "threads=" + std::to_string(row.threads)});
+        if (row.procs > 1) args.insert(args.end(), {"--nproc", std::to_string(row.procs)});
+        const auto t0 = std::chrono::steady_clock::now();
+        const pid_t pid = spawn_self(args, {}, SIGKILL);
+        int status = 0;
+        waitpid(pid, &status, 0);
+        wall_s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+          std::fprintf(stderr, "bench parallel: %s on %d process(es) failed (exit status %d)\n", c.name.c_str(), row.procs,
+                       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+          ++failures;
+          continue;
+        }
+        storage::Database db(db_path, storage::Database::Mode::ReadOnly);
+        const auto run = db.load_run(db.list_runs().back().id);
+        const auto& ep = run->epochs;
+        double sum = 0;
+        const std::size_t from = ep.size() > 1 ? 1 : 0;
+        for (std::size_t i = from; i < ep.size(); ++i) sum += ep[i].seconds;
+        if (ep.size() > from) epoch_s.push_back(sum / static_cast<double>(ep.size() - from));
+      }
+      if (epoch_s.empty()) continue;
+      std::sort(epoch_s.begin(), epoch_s.end());
+      std::sort(wall_s.begin(), wall_s.end());
+      const double e = epoch_s[epoch_s.size() / 2], rate = static_cast<double>(c.samples_per_epoch) / e;
+      if (row.procs == 1 && row.threads == 1) base = rate;
+      std::printf("%-36s %5d %7d %10.3f %10.1f %7.2fx %8.1f\n", c.name.c_str(), row.procs, row.threads, e, rate,
+                  base > 0 ? rate / base : 0.0, wall_s[wall_s.size() / 2]);
+      std::fflush(stdout);
+    }
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  std::printf("epoch s: training plus the per-epoch evaluation, mean over epochs after the first (median of %d run(s));\n"
+              "speed-up against 1 process, 1 thread (the default); wall s: the whole command, start-up and data loading included.\n"
+              "Measure on a quiet machine: other load on the cores changes every number.\n",
+              req.repeats);
+  return failures == 0 ? kOk : kFailure;
 }
 
 }  // namespace ssrl::app

@@ -131,6 +131,14 @@ struct TrainBenchRequest {
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
 };
 int cmd_bench_train(const TrainBenchRequest& req);
+struct ParallelBenchRequest {
+  int nproc = 2;
+  int epochs = 2;        // image epochs (the Gaussian case trains 100)
+  int repeats = 1;
+  std::string cases = "fashion-mnist,gaussian";
+  std::string data_dir = "/usr/share/datasets/fashion-mnist";
+};
+int cmd_bench_parallel(const ParallelBenchRequest& req);
 struct SweepRequest {
   std::string file;        // a sweep file, or the name of a shipped one
   std::string format = "text";

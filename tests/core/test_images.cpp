@@ -11,6 +11,8 @@
 #include "ssrl/errors.hpp"
 #include "ssrl/trainer.hpp"
 #include "support/temp_dir.hpp"
+#include "training/distributed.hpp"
+#include "training/task.hpp"
 
 namespace ssrl {
 namespace {
@@ -242,6 +244,65 @@ TEST(Augment, DeterministicUnderTheGeneratorAndGrayscaleSafe) {
   EXPECT_TRUE(torch::equal(a, b));
   EXPECT_FALSE(torch::equal(a, c));
   EXPECT_TRUE(torch::isfinite(a).all().item<bool>());
+}
+
+// The per-sample streams: uniform at torch.rand's float resolution, rows
+// uncorrelated, a sample's numbers its own (the same alone or in a batch)
+// and different for another seed, epoch, pass or view.
+TEST(Augment, PerSampleDrawsAreUniformAndKeyedBySample) {
+  AugmentOptions o;
+  const auto ids = torch::arange(5000, torch::kLong);
+  const DrawKey key{7, 3, 0, 0};
+  const auto d = augment_draws(o, 3, key, ids);
+  ASSERT_EQ(d.sizes(), (std::vector<std::int64_t>{augment_draw_rows(o, 3), 5000}));
+  EXPECT_GE(d.min().item<float>(), 0.0f);
+  EXPECT_LT(d.max().item<float>(), 1.0f);
+  EXPECT_NEAR(d.mean().item<double>(), 0.5, 0.005);  // SD of the mean here: 0.0012
+  EXPECT_NEAR(d.var().item<double>(), 1.0 / 12, 0.003);
+  const auto scaled = d.to(torch::kDouble) * 16777216.0;
+  EXPECT_TRUE(torch::equal(scaled, scaled.floor()));
+  // Rows against each other and along the samples: correlations at noise level (SD 0.014).
+  const auto rows = torch::corrcoef(d);
+  const auto off = rows - torch::eye(rows.size(0));
+  EXPECT_LT(off.abs().max().item<double>(), 0.07);
+  const auto lag = torch::corrcoef(torch::stack({d[0].narrow(0, 0, 4999), d[0].narrow(0, 1, 4999)}));
+  EXPECT_LT(std::abs(lag[0][1].item<double>()), 0.07);
+  // One sample alone: the same numbers as in the batch.
+  const auto one = augment_draws(o, 3, key, torch::tensor({1234}, torch::kLong));
+  EXPECT_TRUE(torch::equal(one.squeeze(1), d.select(1, 1234)));
+  for (DrawKey other : {DrawKey{8, 3, 0, 0}, DrawKey{7, 4, 0, 0}, DrawKey{7, 3, 1, 0}, DrawKey{7, 3, 0, 1}})
+    EXPECT_FALSE(torch::equal(augment_draws(o, 3, other, ids), d));
+}
+
+// A sample's two views are the same whether rank 0 of 1 process or rank 1
+// of 2 draws them: the second half of a batch on rank 1 of 2 is the second
+// half of the batch one process sees.
+TEST_F(Files, ASampleHasTheSameViewsOnRankZeroOfOneAndRankOneOfTwo) {
+  write_cifar10(dir_ / "data", 60, 40);
+  ConfigBuilder b("simclr", "cifar10");
+  for (const auto& [k, v] : std::vector<std::pair<std::string, std::string>>{
+           {"data_dir", (dir_ / "data").string()}, {"encoder", "small-cnn"}, {"batch_size", "16"}, {"val_subset", "32"}})
+    b.set(k, v);
+  const RunConfig cfg = b.build();
+  auto views = [&](int rank, int world) {
+    const dist::ShardForTest shard(rank, world);
+    auto gen = at::detail::createCPUGenerator(static_cast<std::uint64_t>(cfg.seed));
+    auto task = make_image_task(cfg, torch::kCPU, gen);
+    auto data = task->epoch_data(2, nullptr);
+    EXPECT_GE(data->begin_pass(), 3);
+    data->batch(0);
+    return data->batch(2);  // the loader thread prefetched it
+  };
+  const auto [a1, b1] = views(0, 1);
+  const auto [a2, b2] = views(1, 2);
+  ASSERT_EQ(a1.size(0), 16);
+  ASSERT_EQ(a2.size(0), 8);
+  EXPECT_TRUE(torch::allclose(a2, a1.narrow(0, 8, 8), 1e-6, 1e-6));
+  EXPECT_TRUE(torch::allclose(b2, b1.narrow(0, 8, 8), 1e-6, 1e-6));
+  EXPECT_FALSE(torch::allclose(a1, b1, 1e-2, 1e-2));  // two different views
+  const auto [a0, b0] = views(0, 2);
+  EXPECT_TRUE(torch::allclose(a0, a1.narrow(0, 0, 8), 1e-6, 1e-6));
+  (void)b0;
 }
 
 std::int64_t count(torch::nn::Module& m) {

@@ -32,8 +32,9 @@ std::vector<BenchRow> run_kernel_benchmarks(const BenchOptions& opt,
 
 // Training throughput on images: per method, encoder and input, the images
 // per second of full training steps (two augmented views, forward,
-// backward, optimiser step), and of the data pipeline alone (loading and
-// augmenting the two views).
+// backward, optimiser step), of the same steps on views made beforehand
+// (what an eager reference on pre-made views measures), and of the data
+// pipeline alone (loading and augmenting the two views).
 struct TrainBenchRow {
   std::string input;    // "fashion-mnist", "synthetic 32x32x3"
   std::string encoder;  // "small-cnn", "resnet18"
@@ -41,6 +42,7 @@ struct TrainBenchRow {
   int batch = 0;
   int steps = 0;
   double images_per_s = 0;
+  double step_images_per_s = 0;  // the step alone, on two views made beforehand (0: not measured)
 };
 
 struct TrainBenchOptions {

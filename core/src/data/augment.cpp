@@ -66,24 +66,66 @@ torch::Tensor standardise(torch::Tensor x, const std::vector<float>& mean, const
   return x;
 }
 
+// The rows of a view's random numbers, in the order of the recipe.
+enum Row : std::int64_t { kScale, kRatio, kCx, kCy, kFlip, kJitter, kBright, kContrast, kSaturation, kHue, kRows };
+
+// splitmix64's output function (Steele, Lea & Flood 2014; Vigna's
+// splitmix64.c at prng.di.unimi.it): a bijective 64-bit mixer.
+std::uint64_t mix64(std::uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+constexpr std::uint64_t kGamma = 0x9e3779b97f4a7c15ULL;
+
 }  // namespace
 
 torch::Tensor normalise(const torch::Tensor& x, const std::vector<float>& mean, const std::vector<float>& std) {
   return standardise(x.to(torch::kFloat) / 255.0, mean, std);
 }
 
-torch::Tensor augment(const torch::Tensor& x_in, const AugmentOptions& o, at::Generator& gen) {
+std::int64_t augment_draw_rows(const AugmentOptions& o, std::int64_t channels) {
+  return kRows + (channels == 3 ? 1 : 0) + (o.solarize_p > 0 ? 1 : 0);
+}
+
+torch::Tensor augment_draws(const AugmentOptions& o, std::int64_t channels, const DrawKey& key, const torch::Tensor& samples) {
+  const std::int64_t rows = augment_draw_rows(o, channels), n = samples.size(0);
+  const auto ids = samples.to(torch::kLong).contiguous();
+  const auto* id = ids.data_ptr<std::int64_t>();
+  auto out = torch::empty({rows, n}, torch::kFloat);
+  float* u = out.data_ptr<float>();
+  // The key hashed field by field; each sample then seeds its own splitmix64
+  // sequence, whose r-th output is row r.
+  std::uint64_t k = mix64(key.seed + kGamma);
+  for (const std::uint64_t field : {static_cast<std::uint64_t>(key.epoch), static_cast<std::uint64_t>(key.pass),
+                                    static_cast<std::uint64_t>(key.view)})
+    k = mix64((k ^ field) + kGamma);
+  for (std::int64_t j = 0; j < n; ++j) {
+    const std::uint64_t state = mix64((k ^ static_cast<std::uint64_t>(id[j])) + kGamma);
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const std::uint64_t bits = mix64(state + static_cast<std::uint64_t>(r + 1) * kGamma);
+      u[r * n + j] = static_cast<float>(bits >> 40) * (1.0f / 16777216.0f);  // 24 bits, as torch.rand's float
+    }
+  }
+  return out;
+}
+
+torch::Tensor augment(const torch::Tensor& x, const AugmentOptions& o, at::Generator& gen) {
+  return augment(x, o, torch::rand({augment_draw_rows(o, x.size(1)), x.size(0)}, gen, torch::kFloat));
+}
+
+torch::Tensor augment(const torch::Tensor& x_in, const AugmentOptions& o, const torch::Tensor& host_draws) {
   const auto dev = x_in.device();
   const std::int64_t n = x_in.size(0), c = x_in.size(1);
   auto x = x_in.to(torch::kFloat) / 255.0;
 
-  // Every random number of the view in one draw from the run's generator,
-  // uploaded once; the rows are the draws in the order of the recipe.
-  enum Row : std::int64_t { kScale, kRatio, kCx, kCy, kFlip, kJitter, kBright, kContrast, kSaturation, kHue, kRows };
+  // Every random number of the view in one tensor, uploaded once.
   const bool use_gray = c == 3, use_sol = o.solarize_p > 0;
-  const std::int64_t rows = kRows + (use_gray ? 1 : 0) + (use_sol ? 1 : 0);
+  const std::int64_t rows = augment_draw_rows(o, c);
   const std::int64_t row_gray = kRows, row_sol = kRows + (use_gray ? 1 : 0);
-  auto draws = torch::rand({rows, n}, gen, torch::kFloat);
+  TORCH_CHECK(host_draws.dim() == 2 && host_draws.size(0) == rows && host_draws.size(1) == n,
+              "augment: expected ", rows, " x ", n, " random numbers, got ", host_draws.sizes());
+  auto draws = host_draws;
   if (dev.is_cuda()) draws = draws.pin_memory();
   draws = draws.to(dev, /*non_blocking=*/true);
   auto u = [&](std::int64_t row, double lo, double hi) { return draws[row] * (hi - lo) + lo; };

@@ -1,7 +1,9 @@
 #pragma once
 // The standard augmentation recipe for small images (docs/science.md §8) as batched
-// tensor operations, so it runs on the training device; every random draw
-// comes from the run's generator.
+// tensor operations, so it runs on the training device. Its random numbers
+// come in one rows x N tensor per view: from a generator, or per sample from
+// a counter-based stream keyed by (seed, epoch, pass, sample, view), so that
+// a sample's views do not depend on which process draws them.
 
 #include <torch/torch.h>
 
@@ -26,6 +28,21 @@ struct AugmentOptions {
 // colour jitter (brightness, contrast, saturation, hue, in that order) with
 // probability jitter_p, grayscale, solarisation.
 torch::Tensor augment(const torch::Tensor& x, const AugmentOptions& opt, at::Generator& gen);
+// The same with the view's random numbers given: `draws` is
+// augment_draw_rows(opt, C) x N, uniform in [0, 1), on the host.
+torch::Tensor augment(const torch::Tensor& x, const AugmentOptions& opt, const torch::Tensor& draws);
+std::int64_t augment_draw_rows(const AugmentOptions& opt, std::int64_t channels);
+
+// Where a view's random numbers come from: row r of sample s is a pure
+// function of (seed, epoch, pass, s, view, r).
+struct DrawKey {
+  std::uint64_t seed = 0;
+  std::int64_t epoch = 0, pass = 0;
+  int view = 0;
+};
+// augment_draw_rows(opt, channels) x samples.size(0) uniform floats in
+// [0, 1) at torch.rand's float resolution (2^-24); `samples`: int64 host ids.
+torch::Tensor augment_draws(const AugmentOptions& opt, std::int64_t channels, const DrawKey& key, const torch::Tensor& samples);
 
 // Evaluation transform: float, normalised, no randomness.
 torch::Tensor normalise(const torch::Tensor& x, const std::vector<float>& mean, const std::vector<float>& std);

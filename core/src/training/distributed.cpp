@@ -33,6 +33,7 @@ struct Context {
   const StopFlag* user_stop = nullptr;
   StopFlag agreed;
   std::int64_t global_rows = 0;  // of the batch data_parallel() is computing
+  std::int64_t batch_rows = 0;   // of the training batch the data handed out last
 };
 
 Context* g_ctx = nullptr;  // one data-parallel run per process
@@ -42,35 +43,36 @@ void all_reduce_inplace(torch::Tensor& t) {
   g_ctx->pg->allreduce(v)->wait();
 }
 
-// Rows [offset, offset + count) of a global batch of n rows on rank r:
-// sizes differ by at most one, so every rank knows every rank's share.
-std::pair<std::int64_t, std::int64_t> rows_of(std::int64_t n, int r, int world) {
-  const std::int64_t base = n / world, extra = n % world;
-  const std::int64_t count = base + (r < extra ? 1 : 0);
-  const std::int64_t offset = r * base + std::min<std::int64_t>(r, extra);
-  return {offset, count};
+std::pair<std::int64_t, std::int64_t> rows_of(std::int64_t n, int r, int world) { return dist::rows_of(n, Shard{r, world}); }
+
+Shard g_test_shard;  // ShardForTest's, when no process group is joined
+
+// Rows of every rank gathered in rank order: the shares differ by at most
+// one row, so the short ones travel padded to the widest.
+torch::Tensor allgather_rows(const torch::Tensor& local, std::int64_t global_n) {
+  const int world = g_ctx->world;
+  const std::int64_t widest = rows_of(global_n, 0, world).second;
+  torch::Tensor padded = local.contiguous();
+  if (local.size(0) < widest) {
+    auto shape = local.sizes().vec();
+    shape[0] = widest - local.size(0);
+    padded = torch::cat({padded, torch::zeros(shape, local.options())});
+  }
+  std::vector<std::vector<torch::Tensor>> outs(1);
+  for (int r = 0; r < world; ++r) outs[0].push_back(torch::empty_like(padded));
+  std::vector<torch::Tensor> in{padded};
+  g_ctx->pg->allgather(outs, in)->wait();
+  std::vector<torch::Tensor> parts;
+  for (int r = 0; r < world; ++r) parts.push_back(outs[0][r].narrow(0, 0, rows_of(global_n, r, world).second));
+  return torch::cat(parts);
 }
 
 struct GatherRows : torch::autograd::Function<GatherRows> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& local, std::int64_t global_n) {
-    const int world = g_ctx->world;
-    const std::int64_t widest = rows_of(global_n, 0, world).second;
-    torch::Tensor padded = local.contiguous();
-    if (local.size(0) < widest) {
-      auto shape = local.sizes().vec();
-      shape[0] = widest - local.size(0);
-      padded = torch::cat({padded, torch::zeros(shape, local.options())});
-    }
-    std::vector<std::vector<torch::Tensor>> outs(1);
-    for (int r = 0; r < world; ++r) outs[0].push_back(torch::empty_like(padded));
-    std::vector<torch::Tensor> in{padded};
-    g_ctx->pg->allgather(outs, in)->wait();
-    std::vector<torch::Tensor> parts;
-    for (int r = 0; r < world; ++r) parts.push_back(outs[0][r].narrow(0, 0, rows_of(global_n, r, world).second));
-    const auto [offset, count] = rows_of(global_n, g_ctx->rank, world);
+    const auto [offset, count] = rows_of(global_n, g_ctx->rank, g_ctx->world);
     ctx->saved_data["offset"] = offset;
     ctx->saved_data["count"] = count;
-    return torch::cat(parts);
+    return allgather_rows(local, global_n);
   }
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
     const auto offset = ctx->saved_data["offset"].toInt(), count = ctx->saved_data["count"].toInt();
@@ -127,6 +129,42 @@ bool active() { return g_ctx != nullptr; }
 int rank() { return g_ctx != nullptr ? g_ctx->rank : 0; }
 int world() { return g_ctx != nullptr ? g_ctx->world : 1; }
 
+Shard shard() { return g_ctx != nullptr ? Shard{g_ctx->rank, g_ctx->world} : g_test_shard; }
+
+std::pair<std::int64_t, std::int64_t> rows_of(std::int64_t n, const Shard& s) {
+  const std::int64_t base = n / s.world, extra = n % s.world;
+  const std::int64_t count = base + (s.rank < extra ? 1 : 0);
+  const std::int64_t offset = s.rank * base + std::min<std::int64_t>(s.rank, extra);
+  return {offset, count};
+}
+
+std::pair<std::int64_t, std::int64_t> batch_rows(std::int64_t n) {
+  if (g_ctx != nullptr) g_ctx->batch_rows = n;
+  return rows_of(n, shard());
+}
+
+ShardForTest::ShardForTest(int rank, int world) {
+  if (g_ctx != nullptr) throw std::logic_error("ShardForTest inside a data-parallel run");
+  g_test_shard = Shard{rank, world};
+}
+ShardForTest::~ShardForTest() { g_test_shard = Shard{}; }
+
+std::pair<std::int64_t, std::int64_t> eval_rows(std::int64_t n) {
+  if (g_ctx == nullptr || n < g_ctx->world) return {0, n};
+  return rows_of(n, g_ctx->rank, g_ctx->world);
+}
+
+torch::Tensor gather_rows(const torch::Tensor& local, std::int64_t n) {
+  if (g_ctx == nullptr || n < g_ctx->world) return local;
+  torch::NoGradGuard no_grad;
+  return allgather_rows(local, n);
+}
+
+torch::Tensor sharded(const torch::Tensor& x, const std::function<torch::Tensor(const torch::Tensor&)>& fn) {
+  const auto [offset, count] = eval_rows(x.size(0));
+  return gather_rows(fn(x.narrow(0, offset, count)), x.size(0));
+}
+
 Scope::Scope(const DataParallel& config, const StopFlag* user_stop, torch::Device device) {
   if (g_ctx != nullptr) throw std::logic_error("one data-parallel run per process");
   if (config.world < 2) throw std::logic_error("dist::Scope needs two or more processes");
@@ -181,11 +219,15 @@ const StopFlag* Scope::agreed() const { return &g_ctx->agreed; }
 torch::Tensor data_parallel(const torch::nn::Module& module, const torch::Tensor& x,
                             const std::function<torch::Tensor(const torch::Tensor&)>& fn) {
   if (g_ctx == nullptr || !module.is_training()) return fn(x);
-  const auto [offset, count] = rows_of(x.size(0), g_ctx->rank, g_ctx->world);
-  g_ctx->global_rows = x.size(0);
-  auto rows = fn(x.narrow(0, offset, count));
+  const std::int64_t n = g_ctx->batch_rows;
+  const auto count = rows_of(n, g_ctx->rank, g_ctx->world).second;
+  if (n == 0 || x.size(0) != count)
+    throw std::logic_error("data-parallel forward of " + std::to_string(x.size(0)) + " rows; this rank's share of the batch is " +
+                           std::to_string(count) + " of " + std::to_string(n));
+  g_ctx->global_rows = n;
+  auto rows = fn(x);
   g_ctx->global_rows = 0;
-  return GatherRows::apply(rows, x.size(0));
+  return GatherRows::apply(rows, n);
 }
 
 torch::Tensor norm(torch::nn::BatchNorm1d& bn, const torch::Tensor& x) { return sync_norm(bn, x); }

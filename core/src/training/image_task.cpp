@@ -9,6 +9,7 @@
 #include "objectives/mi.hpp"
 #include "evaluation/probe.hpp"
 #include "ssrl/errors.hpp"
+#include "training/distributed.hpp"
 #include "training/task.hpp"
 
 namespace ssrl {
@@ -48,14 +49,20 @@ torch::Tensor over_images(ImageSet& set, const torch::Tensor& indices, const std
 // (CIFAR-10's 50 000 images are 150 MiB): no per-batch upload at all.
 constexpr std::int64_t kResidentBytes = std::int64_t{2} << 30;
 
+// One epoch's batches. Every rank draws the same order from the run's
+// generator and takes its own rows of each batch (dist::batch_rows): it
+// loads and augments only those, with each sample's random numbers keyed by
+// (seed, epoch, pass, image index, view), so that the views of a sample are
+// the same whichever rank draws them, and N processes see what one sees.
 class ImageEpochData : public EpochData {
  public:
   // `resident`: the images at `indices`, already on the device (or undefined).
   ImageEpochData(std::shared_ptr<ImageSet> set, torch::Tensor indices, torch::Tensor resident, int batch,
                  at::Generator& gen, AugmentOptions view1, AugmentOptions view2, torch::Device device,
-                 bool channels_last, const StopFlag* stop)
+                 bool channels_last, const StopFlag* stop, std::uint64_t seed, int epoch)
       : set_(std::move(set)), indices_(std::move(indices)), resident_(std::move(resident)), batch_(batch), gen_(gen),
-        v1_(std::move(view1)), v2_(std::move(view2)), device_(device), channels_last_(channels_last), stop_(stop) {}
+        v1_(std::move(view1)), v2_(std::move(view2)), device_(device), channels_last_(channels_last), stop_(stop),
+        key_{seed, epoch, -1, 0} {}
 
   ~ImageEpochData() override {
     if (next_.valid()) next_.wait();
@@ -63,30 +70,34 @@ class ImageEpochData : public EpochData {
 
   int begin_pass() override {
     if (next_.valid()) next_.wait();
+    ++key_.pass;  // SDMI's E and M passes see fresh views
     const auto perm = torch::randperm(indices_.size(0), gen_, torch::kLong);
+    ids_ = indices_.index_select(0, perm);  // image indices in the set, on the host
+    const int n = static_cast<int>(ids_.size(0) / batch_);
     if (resident_.defined()) {
-      order_ = upload(perm, device_);  // positions in the resident images: one upload per epoch
-      return static_cast<int>(order_.size(0) / batch_);
+      order_ = upload(perm, device_);  // positions in the resident images: one upload per pass
+      return n;
     }
-    order_ = indices_.index_select(0, perm);
-    const int n = static_cast<int>(order_.size(0) / batch_);
     if (n > 0) prefetch(0);
     return n;
   }
 
-  // Decoding runs one batch ahead on another thread; the augmentation runs
-  // here, as batched tensor ops, so its random draws stay in order.
+  // Decoding and the random numbers run one batch ahead on another thread;
+  // the augmentation runs here, as batched tensor ops.
   ViewPair batch(int i) override {
-    torch::Tensor raw;
+    const auto [offset, count] = dist::batch_rows(batch_);
+    const std::int64_t first = static_cast<std::int64_t>(i) * batch_ + offset;
+    Loaded in;
     if (resident_.defined()) {
-      raw = resident_.index_select(0, order_.narrow(0, static_cast<std::int64_t>(i) * batch_, batch_));
+      in = draws(first, count);
+      in.raw = resident_.index_select(0, order_.narrow(0, first, count));
     } else {
-      raw = next_index_ == i && next_.valid() ? next_.get() : load(i);
-      if (static_cast<std::int64_t>(i + 1) * batch_ + batch_ <= order_.size(0)) prefetch(i + 1);
-      raw = upload(raw, device_);
+      in = next_index_ == i && next_.valid() ? next_.get() : load(i);
+      if (static_cast<std::int64_t>(i + 1) * batch_ + batch_ <= ids_.size(0)) prefetch(i + 1);
+      in.raw = upload(in.raw, device_);
     }
-    auto a = augment(raw, v1_, gen_);
-    auto b = augment(raw, v2_, gen_);
+    auto a = augment(in.raw, v1_, in.d1);
+    auto b = augment(in.raw, v2_, in.d2);
     if (channels_last_) {
       a = a.contiguous(at::MemoryFormat::ChannelsLast);
       b = b.contiguous(at::MemoryFormat::ChannelsLast);
@@ -97,10 +108,25 @@ class ImageEpochData : public EpochData {
   bool interrupted() const override { return stop_ != nullptr && stop_->requested.load(); }
 
  private:
-  // Decoded on the loader thread, pinned there too for an asynchronous upload.
-  torch::Tensor load(int i) {
-    auto x = set_->images(order_.narrow(0, static_cast<std::int64_t>(i) * batch_, batch_));
-    return device_.is_cuda() ? x.pin_memory() : x;
+  struct Loaded {
+    torch::Tensor raw, d1, d2;
+  };
+  Loaded draws(std::int64_t first, std::int64_t count) {
+    const auto ids = ids_.narrow(0, first, count);
+    const std::int64_t c = set_->channels();
+    DrawKey k1 = key_, k2 = key_;
+    k2.view = 1;
+    return {torch::Tensor(), augment_draws(v1_, c, k1, ids), augment_draws(v2_, c, k2, ids)};
+  }
+  // This rank's rows of batch i, decoded (and pinned, for an asynchronous
+  // upload) on the loader thread, with their random numbers.
+  Loaded load(int i) {
+    const auto [offset, count] = dist::rows_of(batch_, dist::shard());
+    const std::int64_t first = static_cast<std::int64_t>(i) * batch_ + offset;
+    Loaded out = draws(first, count);
+    auto x = set_->images(ids_.narrow(0, first, count));
+    out.raw = device_.is_cuda() ? x.pin_memory() : x;
+    return out;
   }
   void prefetch(int i) {
     next_index_ = i;
@@ -108,14 +134,15 @@ class ImageEpochData : public EpochData {
   }
 
   std::shared_ptr<ImageSet> set_;
-  torch::Tensor indices_, resident_, order_;
+  torch::Tensor indices_, resident_, order_, ids_;
   int batch_;
   at::Generator& gen_;
   AugmentOptions v1_, v2_;
   torch::Device device_;
   bool channels_last_;
   const StopFlag* stop_;
-  std::future<torch::Tensor> next_;
+  DrawKey key_;
+  std::future<Loaded> next_;
   int next_index_ = -1;
 };
 
@@ -171,34 +198,57 @@ class ImageTask : public Task {
   std::int64_t embed_dim() const override { return cfg_.proj_dim; }
   int steps_per_epoch() const override { return static_cast<int>(train_idx_.size(0) / cfg_.batch_size); }
 
-  std::unique_ptr<EpochData> epoch_data(int, const StopFlag* stop) override {
+  std::unique_ptr<EpochData> epoch_data(int epoch, const StopFlag* stop) override {
     return std::make_unique<ImageEpochData>(split_.train, train_idx_, resident_, cfg_.batch_size, gen_, aug1_, aug2_,
-                                            device_, cfg_.channels_last, stop);
+                                            device_, cfg_.channels_last, stop, static_cast<std::uint64_t>(cfg_.seed), epoch);
   }
 
+  // Every rank computes its share of the networks' outputs (dist::sharded);
+  // rank 0 computes the indicators from the gathered outputs.
   void evaluate(Method& method, EpochRecord& r) override {
     torch::NoGradGuard no_grad;
-    const auto [za, zb] = method.mi_branches(val_v1_, val_v2_);
+    const std::int64_t n_val = val_clean_.size(0);
+    torch::Tensor za, zb;
+    {
+      const auto [offset, count] = dist::eval_rows(n_val);
+      auto [a, b] = method.mi_branches(val_v1_.narrow(0, offset, count), val_v2_.narrow(0, offset, count));
+      za = dist::gather_rows(a, n_val);
+      if (b.defined()) zb = dist::gather_rows(b, n_val);
+    }
+    auto over_val = [&](const std::function<torch::Tensor(const torch::Tensor&)>& fn) {
+      return dist::sharded(val_clean_, [&](const torch::Tensor& x) { return chunked(fn, x); });
+    };
+    const std::string f = method.encoder_names().front();
+    const auto emb = over_val([&](const torch::Tensor& x) { return method.embed(f, x); });
+    std::vector<std::pair<torch::Tensor, torch::Tensor>> zh;  // per encoder
+    for (const auto& name : method.encoder_names()) {
+      const auto z = name == f ? emb : over_val([&](const torch::Tensor& x) { return method.embed(name, x); });
+      zh.emplace_back(z, over_val([&](const torch::Tensor& x) { return method.features(name, x); }));
+    }
+    torch::Tensor bank, queries;
+    if (bank_idx_.defined()) {
+      auto feats = [&](const torch::Tensor& x) { return method.features(f, x); };
+      const auto [offset, count] = dist::eval_rows(bank_idx_.size(0));
+      bank = dist::gather_rows(over_images(*split_.train, bank_idx_.narrow(0, offset, count), split_.mean, split_.std,
+                                           device_, feats),
+                               bank_idx_.size(0));
+      queries = zh.front().second;  // f's features of the validation images
+    }
+    if (dist::shard().rank != 0) return;  // the others go on training
+
     if (zb.defined()) {
       const MiValues mi = mi_estimates(za, zb, cfg_.mi_temperature, cfg_.mi_block);
       r.mi.cos_dv = mi.cos_dv;
       r.mi.infonce = mi.infonce;
       r.mi.jsd = mi.jsd;
     }
-    const std::string f = method.encoder_names().front();
-    const auto emb = chunked([&](const torch::Tensor& x) { return method.embed(f, x); }, val_clean_);
     r.embedding_std = embedding_std(emb);
     r.effective_rank = effective_rank(emb);
-    for (const auto& name : method.encoder_names()) {
-      const auto z = name == f ? emb : chunked([&](const torch::Tensor& x) { return method.embed(name, x); }, val_clean_);
-      const auto h = chunked([&](const torch::Tensor& x) { return method.features(name, x); }, val_clean_);
-      r.collapse.push_back(collapse_of(name, z, h, method.out_scale(name)));
-    }
-    if (bank_idx_.defined()) {
-      auto feats = [&](const torch::Tensor& x) { return method.features(f, x); };
-      const auto bank = over_images(*split_.train, bank_idx_, split_.mean, split_.std, device_, feats);
+    const auto names = method.encoder_names();
+    for (std::size_t i = 0; i < names.size(); ++i)
+      r.collapse.push_back(collapse_of(names[i], zh[i].first, zh[i].second, method.out_scale(names[i])));
+    if (bank.defined()) {
       const auto bank_y = split_.train->labels().index_select(0, bank_idx_).to(device_);
-      const auto queries = chunked(feats, val_clean_);
       const int classes = split_.train->classes();
       const auto val_y = val_y_.to(device_);
       r.knn_top1_k20 = knn_top1(bank, bank_y, queries, val_y, classes, 20);

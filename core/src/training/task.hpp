@@ -22,7 +22,9 @@ class Task {
   virtual int steps_per_epoch() const = 0;
   // The views of one epoch; `stop` cuts a pass short after the current step.
   virtual std::unique_ptr<EpochData> epoch_data(int epoch, const StopFlag* stop) = 0;
-  // MI, collapse indicators, centres or kNN accuracy, in eval mode.
+  // MI, collapse indicators, centres or kNN accuracy, in eval mode. In a
+  // data-parallel run every rank calls it (the work may be shared); rank 0's
+  // record is the one reported.
   virtual void evaluate(Method& method, EpochRecord& record) = 0;
   // End-of-run statistics: separation (Gaussian), linear probe (images).
   virtual void finish(Method& method, const std::vector<EncoderCentres>& last_centres, RunOutcome& outcome) = 0;

@@ -100,7 +100,7 @@ RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const TrainContr
   apply_backend_settings(cfg);
   const StopFlag* stop = control.stop;
   // Data-parallel: every rank obeys the stop all ranks agreed on, at the same
-  // step; rank 0 alone evaluates and reports.
+  // step; rank 0 alone reports.
   std::unique_ptr<dist::Scope> parallel;
   if (control.parallel.world > 1) {
     parallel = std::make_unique<dist::Scope>(control.parallel, control.stop, device);
@@ -109,7 +109,9 @@ RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const TrainContr
   const bool reporting = control.parallel.rank == 0;
 
   // All randomness of the run comes from this generator, in a fixed order:
-  // the data (and its fixed evaluation views), the networks, then the epochs.
+  // the data (and its fixed evaluation views), the networks, then the epochs,
+  // except the image views of training batches: per sample, from the seed
+  // (data/augment.hpp), so that they do not depend on the number of processes.
   auto gen = at::detail::createCPUGenerator(static_cast<std::uint64_t>(cfg.seed));
   std::unique_ptr<Task> task =
       is_image_data(cfg.dataset) ? make_image_task(cfg, device, gen) : make_gaussian_task(cfg, device, gen);
@@ -176,7 +178,7 @@ RunOutcome train(const RunConfig& cfg, TrainObserver& observer, const TrainContr
         }
         notify([&] { observer.on_phase(epoch, "evaluate"); });
         method->set_training(false);
-        if (reporting) task->evaluate(*method, record);
+        task->evaluate(*method, record);  // every rank: it may share the work
         method->set_training(true);
         record.epoch = epoch;
         record.loss = losses.loss;
