@@ -1,4 +1,5 @@
 // Read-only commands: runs, show, methods, export table, bench.
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -597,7 +598,14 @@ int cmd_bench_parallel(const ParallelBenchRequest& req) {
         args.insert(args.end(), {"--set", "threads=" + std::to_string(row.threads)});
         if (row.procs > 1) args.insert(args.end(), {"--nproc", std::to_string(row.procs)});
         const auto t0 = std::chrono::steady_clock::now();
+        // The run's own summary would break the table: its stdout goes to /dev/null.
+        std::fflush(stdout);
+        const int saved = dup(STDOUT_FILENO), null = open("/dev/null", O_WRONLY);
+        dup2(null, STDOUT_FILENO);
         const pid_t pid = spawn_self(args, {}, SIGKILL);
+        dup2(saved, STDOUT_FILENO);
+        close(saved);
+        close(null);
         int status = 0;
         waitpid(pid, &status, 0);
         wall_s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
