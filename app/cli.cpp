@@ -11,6 +11,7 @@
 #include "ssrl/errors.hpp"
 #include "ssrl/output_file.hpp"
 #include "ssrl/config.hpp"
+#include "ssrl/engine.hpp"
 #include "ssrl/methods.hpp"
 #include "ssrl/storage/database.hpp"
 #include "ssrl/trainer.hpp"
@@ -91,9 +92,11 @@ std::string method_list() {
 int run_cli(int argc, char** argv, const GuiHooks& gui) {
   CLI::App app{"SSRL Workbench: train self-supervised methods and watch them maximise mutual information.",
                "ssrl-workbench"};
+  // What the build knows: loading LibTorch to ask it would cost a second.
   app.set_version_flag("--version", [] {
-    return std::string("ssrl-workbench ") + SSRL_VERSION + "\nLibTorch " + torch_version() + "\nCUDA " +
-           (cuda_available() ? "available" : "not available (CPU only)");
+    return std::string("ssrl-workbench ") + SSRL_VERSION + "\nLibTorch " + torch_build_version() +
+           (torch_build_has_cuda() ? " (with CUDA; `ssrl-workbench devices` lists the GPUs it finds)"
+                                   : " (CPU only)");
   });
   app.require_subcommand(gui.open ? 0 : 1, 1);
   app.fallthrough();
@@ -201,6 +204,8 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   auto* datasets_cmd = app.add_subcommand("datasets", "the data sets: files, folder, encoder, normalisation, defaults");
   datasets_cmd->add_option("--format", datasets_format, "table|json");
 
+  auto* devices = app.add_subcommand("devices", "load LibTorch and say which devices it can train on");
+
   std::string methods_format = "table";
   auto* methods = app.add_subcommand("methods", "methods and variants with paradigm and defaults");
   methods->add_option("--format", methods_format, "table|json");
@@ -263,6 +268,9 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
     bench_gui->add_option("--epochs", bench_gui_epochs, "epochs (default 100)");
     bench_gui->add_option("--repeats", bench_gui_repeats, "repetitions of each mode (default 2)");
   }
+  int bs_repeats = 10;
+  auto* bench_startup = bench->add_subcommand("startup", "exec-to-exit time of commands, and the window's time to appear");
+  bench_startup->add_option("--repeats", bs_repeats, "fresh processes per command (default 10)");
   TrainBenchRequest tb_req;
   auto* bench_train = bench->add_subcommand("train", "training and data-pipeline images/s per method on images");
   bench_train->add_option("--encoders", tb_req.encoders, "comma-separated (default small-cnn,resnet18)");
@@ -344,6 +352,12 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
     return kUsage;
   }
 
+  // Only the commands that load the engine pay for OpenMP's re-exec (if any).
+  const bool light = runs->parsed() || show->parsed() || methods->parsed() || settings->parsed() ||
+                     datasets_cmd->parsed() || presets->parsed() || exp_f->parsed() || exp_t->parsed() ||
+                     sw_plan->parsed() || sw_status->parsed() || sw_report->parsed() || sw_slurm->parsed() ||
+                     merge->parsed();
+  if (!light) reexec_for_openmp();
   if (app.get_subcommands().empty() || (gui_cmd != nullptr && gui_cmd->parsed())) return gui.open(g.db_path());
   if (run->parsed()) {
     for (const auto& kv : r_sets) run_req.settings.push_back(split_setting(kv));
@@ -382,6 +396,7 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   if (settings->parsed()) return cmd_settings(settings_format);
   if (datasets_cmd->parsed()) return cmd_datasets(datasets_format);
   if (presets->parsed()) return cmd_presets(presets_format);
+  if (devices->parsed()) return cmd_devices();
   if (probe->parsed()) {
     for (const auto& kv : p_sets) probe_req.settings.push_back(split_setting(kv));
     probe_flags.append_to(probe_req.settings);
@@ -419,6 +434,7 @@ int run_cli(int argc, char** argv, const GuiHooks& gui) {
   }
   if (bench_train->parsed()) return cmd_bench_train(tb_req);
   if (bench_parallel->parsed()) return cmd_bench_parallel(pb_req);
+  if (bench_startup->parsed()) return cmd_bench_startup(bs_repeats, static_cast<bool>(gui.open));
   if (bench->parsed()) {
     bench_req.sizes = parse_list(bench_sizes, "sizes");
     return cmd_bench(bench_req);

@@ -18,6 +18,7 @@
 #include "ssrl/bench.hpp"
 #include "ssrl/config.hpp"
 #include "ssrl/datasets.hpp"
+#include "ssrl/engine.hpp"
 #include "ssrl/errors.hpp"
 #include "ssrl/output_file.hpp"
 #include "ssrl/methods.hpp"
@@ -360,6 +361,14 @@ int cmd_datasets(const std::string& format) {
     for (const auto& [k, v] : d.defaults.items()) defaults += (defaults.empty() ? "" : " ") + k + "=" + v.dump();
     std::cout << "  defaults   " << defaults << "\n\n";
   }
+  return kOk;
+}
+
+int cmd_devices() {
+  load_engine();
+  std::cout << "LibTorch " << torch_version() << " (built against " << torch_build_version() << ")\n"
+            << "CUDA     " << (cuda_available() ? "available" : "not available (CPU only)") << "\n"
+            << "device   auto = " << resolve_device("auto") << "\n";
   return kOk;
 }
 

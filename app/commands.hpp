@@ -114,6 +114,8 @@ int cmd_methods(const std::string& format);
 int cmd_export_table(const Global& g, const ExportRequest& req);
 int cmd_settings(const std::string& format);
 int cmd_datasets(const std::string& format);
+// Loads the engine: LibTorch's version and whether CUDA is available.
+int cmd_devices();
 struct WeightsRequest {
   std::string run;  // id or name
   std::string encoder = "f";
@@ -139,6 +141,10 @@ struct ParallelBenchRequest {
   std::string data_dir = "/usr/share/datasets/fashion-mnist";
 };
 int cmd_bench_parallel(const ParallelBenchRequest& req);
+// Exec-to-exit times of the light commands and of one that loads LibTorch,
+// each a fresh process; with `window`, the window's time to first paint and
+// to LibTorch loaded (GUI builds, needs a display).
+int cmd_bench_startup(int repeats, bool window);
 struct SweepRequest {
   std::string file;        // a sweep file, or the name of a shipped one
   std::string format = "text";

@@ -5,7 +5,7 @@
 #include "cli.hpp"
 #include "commands.hpp"
 #include "ssrl/errors.hpp"
-#include "ssrl/trainer.hpp"
+#include "ssrl/engine.hpp"
 
 #ifdef WB_WITH_GUI
 #include "ssrl/ui/workbench.hpp"

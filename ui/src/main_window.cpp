@@ -23,6 +23,7 @@
 #include <QSpinBox>
 #include <QStatusBar>
 #include <QTextStream>
+#include <QThread>
 #include <QTimer>
 
 #include <algorithm>
@@ -33,6 +34,7 @@
 #include "run_queue.hpp"
 #include "setup_panel.hpp"
 #include "sphere_dock.hpp"
+#include "ssrl/engine.hpp"
 #include "ssrl/errors.hpp"
 #include "ssrl/output_file.hpp"
 #include "ssrl/methods.hpp"
@@ -103,12 +105,7 @@ MainWindow::MainWindow(const QString& db_path, QWidget* parent) : QMainWindow(pa
   epoch_ = new QLabel;
   statusBar()->addPermanentWidget(epoch_);
   statusBar()->addPermanentWidget(device_);
-  try {
-    device_->setText(QStringLiteral("device: %1 · LibTorch %2")
-                         .arg(QString::fromStdString(resolve_device("auto")), QString::fromStdString(torch_version())));
-  } catch (const Error&) {
-    device_->setText(QStringLiteral("device: cpu"));
-  }
+  device_->setText(QStringLiteral("device: … · loading LibTorch"));
 
   connect(setup_, &SetupPanel::addRequested, this, &MainWindow::addToQueue);
   connect(browser_, &RunBrowser::selectionChanged, this, &MainWindow::rebuildCharts);
@@ -143,7 +140,35 @@ MainWindow::MainWindow(const QString& db_path, QWidget* parent) : QMainWindow(pa
   }
 }
 
-MainWindow::~MainWindow() = default;
+MainWindow::~MainWindow() {
+  // The loader reports to device_, a child deleted after this.
+  if (engine_loader_ != nullptr) engine_loader_->wait();
+}
+
+void MainWindow::loadEngine() {
+  if (engine_loader_ != nullptr) return;
+  // LibTorch loads in the background while the window is already usable; a
+  // run queued before it is ready waits for it in the worker (load_engine
+  // blocks a second caller until the first is done).
+  engine_loader_ = QThread::create([this] {
+    QString text;
+    try {
+      load_engine();
+      text = QStringLiteral("device: %1 · LibTorch %2")
+                 .arg(QString::fromStdString(resolve_device("auto")), QString::fromStdString(torch_version()));
+    } catch (const std::exception& e) {
+      text = QStringLiteral("LibTorch not loaded: runs cannot train");
+      const QString why = QString::fromUtf8(e.what());
+      QMetaObject::invokeMethod(device_, [this, why] { device_->setToolTip(why); }, Qt::QueuedConnection);
+    }
+    QMetaObject::invokeMethod(device_, [this, text] {
+      device_->setText(text);
+      Q_EMIT engineReady();
+    }, Qt::QueuedConnection);
+  });
+  engine_loader_->setParent(this);
+  engine_loader_->start(QThread::LowPriority);
+}
 
 QRect MainWindow::availableArea() const {
   const QScreen* s = screen() != nullptr ? screen() : QGuiApplication::primaryScreen();
@@ -191,6 +216,13 @@ void MainWindow::showEvent(QShowEvent* event) {
     bringOnScreen();
     QTimer::singleShot(0, this, &MainWindow::bringOnScreen);
   }
+}
+
+bool MainWindow::event(QEvent* event) {
+  // After the first frame, not before: the loader holds the dynamic linker's
+  // lock, which the window's first paint needs too (OpenGL drivers for VTK).
+  if (event->type() == QEvent::Paint && engine_loader_ == nullptr) QTimer::singleShot(0, this, &MainWindow::loadEngine);
+  return QMainWindow::event(event);
 }
 
 void MainWindow::buildMenus() {

@@ -13,6 +13,7 @@
 #include "metatypes.hpp"
 
 class QDockWidget;
+class QThread;
 
 namespace ssrl::ui {
 
@@ -45,6 +46,10 @@ class MainWindow : public QMainWindow {
   // The screen area the window must fit in.
   QRect availableArea() const;
 
+ Q_SIGNALS:
+  // LibTorch is loaded (or failed to load: the status bar says so).
+  void engineReady();
+
  public Q_SLOTS:
   void addToQueue();
   void showError(const QString& message);
@@ -52,6 +57,7 @@ class MainWindow : public QMainWindow {
  protected:
   void closeEvent(QCloseEvent* event) override;
   void showEvent(QShowEvent* event) override;
+  bool event(QEvent* event) override;
 
  private:
   void buildMenus();
@@ -60,6 +66,7 @@ class MainWindow : public QMainWindow {
   void saveSettings();
   void defaultLayout(QDockWidget* setup_dock, QDockWidget* sphere_dock);
   void bringOnScreen();
+  void loadEngine();
 
   // Room for a window manager's title bar and borders before the frame is known.
   static constexpr QSize kFrameAllowance{16, 48};
@@ -73,6 +80,7 @@ class MainWindow : public QMainWindow {
   CalibrationDialog* calibration_ = nullptr;
   QLabel* device_ = nullptr;
   QLabel* epoch_ = nullptr;
+  QThread* engine_loader_ = nullptr;
   std::set<qint64> live_;
   bool placed_ = false;  // runs of this session, drawn whatever the selection
 };

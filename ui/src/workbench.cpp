@@ -2,6 +2,7 @@
 
 #include <QApplication>
 #include <QElapsedTimer>
+#include <QEvent>
 #include <QSurfaceFormat>
 #include <QTemporaryDir>
 #include <QTimer>
@@ -12,8 +13,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
+
+#include <unistd.h>
 
 #include "main_window.hpp"
 #include "metatypes.hpp"
@@ -49,6 +53,42 @@ void prepare_application() {
   QApplication::setOrganizationName(QStringLiteral("ssrl-workbench"));
   QGuiApplication::setDesktopFileName(QStringLiteral("io.github.ssrl_workbench.SsrlWorkbench"));  // the menu entry
 }
+
+// `bench startup` (app/cmd_bench_startup.cpp) runs the window with
+// SSRL_STARTUP_REPORT=<fd>: it writes "window" to that pipe after its first
+// paint and "engine" once LibTorch is loaded, then quits.
+class StartupReport : public QObject {
+ public:
+  StartupReport(int fd, MainWindow* window) : QObject(window), fd_(fd) {
+    window->installEventFilter(this);
+    connect(window, &MainWindow::engineReady, this, [this] {
+      say("engine\n");
+      engine_ = true;
+      finish();
+    });
+  }
+  bool eventFilter(QObject*, QEvent* event) override {
+    if (event->type() == QEvent::Paint && !painted_) {
+      painted_ = true;
+      QTimer::singleShot(0, this, [this] {  // after this paint is on screen
+        say("window\n");
+        shown_ = true;
+        finish();
+      });
+    }
+    return false;
+  }
+
+ private:
+  void say(const char* what) const {
+    if (::write(fd_, what, std::strlen(what)) < 0) QCoreApplication::exit(1);
+  }
+  void finish() const {
+    if (shown_ && engine_) QCoreApplication::quit();
+  }
+  int fd_;
+  bool painted_ = false, shown_ = false, engine_ = false;
+};
 
 double percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
@@ -89,6 +129,8 @@ int run_workbench(int argc, char** argv, const std::string& db_path) {
   prepare_application();
   QApplication app(argc, argv);
   MainWindow window(QString::fromStdString(db_path));
+  if (const char* fd = std::getenv("SSRL_STARTUP_REPORT"); fd != nullptr && *fd != '\0')
+    new StartupReport(std::atoi(fd), &window);
   window.show();
   return QApplication::exec();
 }

@@ -105,9 +105,6 @@ std::string resolve_device(const std::string& requested);
 std::string rank_device(const std::string& requested, const std::string& resolved, int rank);
 bool cuda_available();
 
-// Process-wide runtime setup; call first thing in main() (may re-exec the
-// process so that OpenMP reads OMP_WAIT_POLICY=passive at start-up).
-void prepare_process(int argc, char** argv);
 // Intra-op threads for torch in this process.
 void set_torch_threads(int threads);
 

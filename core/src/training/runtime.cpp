@@ -1,7 +1,7 @@
-// Process and device setup: the OpenMP wait policy, intra-op threads, devices.
+// Intra-op threads and devices. (The OpenMP wait policy: prepare_process in
+// core/src/engine/client.cpp.)
 #include <ATen/Parallel.h>
 #include <torch/version.h>
-#include <unistd.h>
 
 #include <cstdlib>
 
@@ -39,19 +39,5 @@ void set_torch_threads(int threads) {
 }
 
 std::string torch_version() { return TORCH_VERSION; }
-
-void prepare_process(int argc, char** argv) {
-  // libgomp reads OMP_WAIT_POLICY when it is loaded, before main(). Spinning
-  // idle OpenMP workers made small steps ~40x slower on 2 vCPUs and starve the
-  // GUI thread, so the process re-executes itself once with a passive policy
-  // unless the user chose one.
-  if (std::getenv("OMP_WAIT_POLICY") == nullptr && std::getenv("SSRL_NO_REEXEC") == nullptr) {
-    setenv("OMP_WAIT_POLICY", "passive", 1);
-    setenv("SSRL_NO_REEXEC", "1", 1);
-    execv("/proc/self/exe", argv);
-    // If exec fails we carry on with whatever policy OpenMP picked.
-  }
-  (void)argc;
-}
 
 }  // namespace ssrl
