@@ -32,6 +32,7 @@
 #include "sphere_dock.hpp"
 #include "ssrl/viz/sphere_view.hpp"
 #include "ssrl/storage/database.hpp"
+#include "ssrl/trainer.hpp"
 #include "ssrl/viz/metric_chart.hpp"
 
 using namespace ssrl;
@@ -458,6 +459,21 @@ class GuiTest : public QObject {
     QTest::qWait(100);
     checkFits(w, "geometry saved on a larger screen");
     QSettings().remove(QStringLiteral("window"));
+  }
+
+  // The window opens before LibTorch is loaded and loads it after its first
+  // frame (here the engine is linked in, so only the wiring is tested).
+  void theStatusBarSaysWhenLibTorchIsReady() {
+    MainWindow w(db_);
+    auto* device = w.findChild<QLabel*>(QStringLiteral("deviceLabel"));
+    QVERIFY(device != nullptr);
+    QVERIFY2(device->text().contains(QStringLiteral("loading LibTorch")), qPrintable(device->text()));
+    QSignalSpy ready(&w, &MainWindow::engineReady);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(ready.count() == 1 || ready.wait(30000));
+    QCOMPARE(device->text(), QStringLiteral("device: %1 · LibTorch %2")
+                                 .arg(QString::fromStdString(resolve_device("auto")), QString::fromStdString(torch_version())));
   }
 
   void aForeignDatabaseIsRefusedWithADialog() {

@@ -102,6 +102,7 @@ MainWindow::MainWindow(const QString& db_path, QWidget* parent) : QMainWindow(pa
   queue_dock->raise();
 
   device_ = new QLabel;
+  device_->setObjectName(QStringLiteral("deviceLabel"));
   epoch_ = new QLabel;
   statusBar()->addPermanentWidget(epoch_);
   statusBar()->addPermanentWidget(device_);
