@@ -99,7 +99,7 @@ struct SyncBatchNorm : torch::autograd::Function<SyncBatchNorm> {
     // Local moments to float rounding (batch norm's own statistics kernel,
     // 4x faster than var_mean here); E[x^2] - E[x]^2 of the whole batch in
     // double from them.
-    const auto [mean_l, var_l] = at::batch_norm_update_stats(x, c10::nullopt, c10::nullopt, 0.0);
+    const auto [mean_l, var_l] = at::batch_norm_update_stats(x, {}, {}, 0.0);
     const auto mean_d = mean_l.to(torch::kDouble), var_d = var_l.to(torch::kDouble);
     auto sums = torch::cat({mean_d * local, (var_d + mean_d * mean_d) * local});
     all_reduce_inplace(sums);
