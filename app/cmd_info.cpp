@@ -1,5 +1,6 @@
 // Read-only commands: runs, show, methods, export table, bench.
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -541,19 +542,20 @@ int cmd_bench_train(const TrainBenchRequest& req) {
   opt.batch_resnet = req.batch_resnet;
   opt.device = req.device;
   opt.fashion_mnist_dir = req.data_dir;
-  std::printf("%-20s %-10s %-16s %6s %6s %12s %12s\n", "input", "encoder", "method", "batch", "steps", "images/s",
-              "step only");
+  std::printf("%-20s %-10s %-16s %6s %6s %12s %12s %12s\n", "input", "encoder", "method", "batch", "steps", "images/s",
+              "step only", "step CPU");
   run_training_benchmarks(opt, [](const TrainBenchRow& r) {
     std::printf("%-20s %-10s %-16s %6d %6d %12.1f ", r.input.c_str(), r.encoder.c_str(), r.method.c_str(), r.batch, r.steps,
                 r.images_per_s);
     if (r.step_images_per_s > 0)
-      std::printf("%12.1f\n", r.step_images_per_s);
+      std::printf("%12.1f %12.1f\n", r.step_images_per_s, r.step_cpu_images_per_s);
     else
-      std::printf("%12s\n", "-");
+      std::printf("%12s %12s\n", "-", "-");
     std::fflush(stdout);
   });
   std::printf("images/s counts images per pass over the data, each seen as two augmented views (SDMI: both phases);\n"
               "step only: the same steps on two views made beforehand (compare bench/eager_image_simclr.py);\n"
+              "step CPU: those steps' images per second of this process's CPU time (other load on the cores changes it less);\n"
               "(data pipeline): loading plus augmenting the two views alone, on the training device.\n");
   return kOk;
 }
@@ -595,12 +597,13 @@ int cmd_bench_parallel(const ParallelBenchRequest& req) {
     int procs, threads;
   };
   const std::vector<Row> rows = {{1, 1}, {1, 2}, {req.nproc, 1}};
-  std::printf("%-36s %5s %7s %10s %10s %8s %8s\n", "case", "procs", "threads", "epoch s", "samples/s", "speed-up", "wall s");
+  std::printf("%-36s %5s %7s %10s %10s %8s %8s %8s\n", "case", "procs", "threads", "epoch s", "samples/s", "speed-up", "wall s",
+              "CPU s");
   int failures = 0;
   for (const auto& c : cases) {
     double base = 0;
     for (const auto& row : rows) {
-      std::vector<double> epoch_s, wall_s;
+      std::vector<double> epoch_s, wall_s, cpu_s;
       for (int rep = 0; rep < req.repeats; ++rep) {
         std::vector<std::string> args = {"--db", db_path, "-q"};
         args.insert(args.end(), c.args.begin(), c.args.end());
@@ -616,8 +619,11 @@ int cmd_bench_parallel(const ParallelBenchRequest& req) {
         close(saved);
         close(null);
         int status = 0;
-        waitpid(pid, &status, 0);
+        rusage usage{};
+        wait4(pid, &status, 0, &usage);  // the run's CPU time with its other ranks (children it waited for)
         wall_s.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        cpu_s.push_back(static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                        1e-6 * static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec));
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
           std::fprintf(stderr, "bench parallel: %s on %d process(es) failed (exit status %d)\n", c.name.c_str(), row.procs,
                        WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
@@ -635,17 +641,19 @@ int cmd_bench_parallel(const ParallelBenchRequest& req) {
       if (epoch_s.empty()) continue;
       std::sort(epoch_s.begin(), epoch_s.end());
       std::sort(wall_s.begin(), wall_s.end());
+      std::sort(cpu_s.begin(), cpu_s.end());
       const double e = epoch_s[epoch_s.size() / 2], rate = static_cast<double>(c.samples_per_epoch) / e;
       if (row.procs == 1 && row.threads == 1) base = rate;
-      std::printf("%-36s %5d %7d %10.3f %10.1f %7.2fx %8.1f\n", c.name.c_str(), row.procs, row.threads, e, rate,
-                  base > 0 ? rate / base : 0.0, wall_s[wall_s.size() / 2]);
+      std::printf("%-36s %5d %7d %10.3f %10.1f %7.2fx %8.1f %8.1f\n", c.name.c_str(), row.procs, row.threads, e, rate,
+                  base > 0 ? rate / base : 0.0, wall_s[wall_s.size() / 2], cpu_s[cpu_s.size() / 2]);
       std::fflush(stdout);
     }
   }
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   std::printf("epoch s: training plus the per-epoch evaluation, mean over epochs after the first (median of %d run(s));\n"
-              "speed-up against 1 process, 1 thread (the default); wall s: the whole command, start-up and data loading included.\n"
+              "speed-up against 1 process, 1 thread (the default); wall s: the whole command, start-up and data loading included;\n"
+              "CPU s: that command's CPU time, all its processes (N processes doing no more work than one: about the same).\n"
               "Measure on a quiet machine: other load on the cores changes every number.\n",
               req.repeats);
   return failures == 0 ? kOk : kFailure;

@@ -15,6 +15,7 @@ same LibTorch 1.13 the workbench links) and compare its images/s with the
 (Fashion-MNIST row: 28x28 grey, batch 256, projector 512-128, lr 0.05).
 
 Usage: bench/eager_image_simclr.py [--steps 10] [--batch 256] [--threads 1] [--repeats 3]
+       bench/eager_image_simclr.py --size 32 --channels 3 --proj 2048 256 3   (the synthetic 32x32x3 row)
 """
 import argparse
 import os
@@ -45,10 +46,12 @@ def main():
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--size", type=int, default=28)
     p.add_argument("--channels", type=int, default=1)
+    # Fashion-MNIST's projector by default; CIFAR's (bench train's synthetic 32x32x3 row): 2048 256 3
+    p.add_argument("--proj", type=int, nargs=3, default=[512, 128, 2], metavar=("HIDDEN", "DIM", "LAYERS"))
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    f = ImageEncoder("small-cnn", in_channels=a.channels, proj_hidden=512, proj_dim=128, proj_layers=2,
+    f = ImageEncoder("small-cnn", in_channels=a.channels, proj_hidden=a.proj[0], proj_dim=a.proj[1], proj_layers=a.proj[2],
                      hidden_bias=True, hidden_bn=False, out_bias=True, out_norm="none")
     f.train()
     opt = torch.optim.SGD(f.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)
@@ -63,16 +66,20 @@ def main():
         return loss.item()
 
     step()  # warm-up
-    rates = []
+    rates, cpu_rates = [], []
     for _ in range(a.repeats):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for _ in range(a.steps):
             step()
         rates.append(a.batch * a.steps / (time.perf_counter() - t0))
+        cpu_rates.append(a.batch * a.steps / (time.process_time() - c0))
     rates.sort()
-    print(f"eager PyTorch {torch.__version__}, small-cnn simclr, {a.channels}x{a.size}x{a.size}, batch {a.batch}, "
+    cpu_rates.sort()
+    print(f"eager PyTorch {torch.__version__}, small-cnn simclr, {a.channels}x{a.size}x{a.size}, "
+          f"projector {a.proj[0]}-{a.proj[1]} ({a.proj[2]} layers), batch {a.batch}, "
           f"{a.threads} thread(s): {rates[len(rates) // 2]:.1f} images/s (median of {a.repeats}; "
-          f"all: {', '.join(f'{r:.1f}' for r in rates)})")
+          f"all: {', '.join(f'{r:.1f}' for r in rates)}); per CPU second: {cpu_rates[len(cpu_rates) // 2]:.1f} "
+          f"(bench train's 'step CPU')")
 
 
 if __name__ == "__main__":

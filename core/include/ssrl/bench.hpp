@@ -43,6 +43,7 @@ struct TrainBenchRow {
   int steps = 0;
   double images_per_s = 0;
   double step_images_per_s = 0;  // the step alone, on two views made beforehand (0: not measured)
+  double step_cpu_images_per_s = 0;  // the same per second of this process's CPU time (less sensitive to other load)
 };
 
 struct TrainBenchOptions {
