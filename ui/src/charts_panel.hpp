@@ -30,10 +30,13 @@ class ChartsPanel : public QWidget {
   void clear();
   // `sdmi_family` picks the line style; SDMI runs get E and M loss curves;
   // `knn` (image runs) shows the kNN monitor's chart.
-  void addRun(qint64 run_id, const QString& label, bool sdmi_family, bool two_phases, bool knn = false);
+  // `live_epochs` (a run being trained): the epochs the x axes span from the start.
+  void addRun(qint64 run_id, const QString& label, bool sdmi_family, bool two_phases, bool knn = false,
+              int live_epochs = 0);
   bool hasRun(qint64 run_id) const;
   void addEpoch(qint64 run_id, const EpochRecord& record);
   void addEpochs(qint64 run_id, const std::vector<EpochRecord>& records);
+  // Draws every chart's buffered points now.
   void flush();
 
   std::vector<viz::MetricChart*> charts() const { return charts_; }
@@ -55,6 +58,8 @@ class ChartsPanel : public QWidget {
   QStringList entries_;  // legend entries, rich text
   QLabel* legend_ = nullptr;
   QTimer timer_;
+  std::size_t next_ = 0;  // the chart the timer looks at first
+  void flushNext();
 };
 
 }  // namespace ssrl::ui

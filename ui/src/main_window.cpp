@@ -117,7 +117,8 @@ MainWindow::MainWindow(const QString& db_path, QWidget* parent) : QMainWindow(pa
     live_.insert(run_id);
     const MethodInfo& info = find_method(cfg.method);
     const QString label = QStringLiteral("%1 #%2").arg(QString::fromStdString(cfg.method)).arg(run_id);
-    charts_->addRun(run_id, label, info.paradigm == Paradigm::SDMI, info.base == "sdmi", is_image_data(cfg.dataset));
+    charts_->addRun(run_id, label, info.paradigm == Paradigm::SDMI, info.base == "sdmi", is_image_data(cfg.dataset),
+                    cfg.epochs);
     sphere_->setRun(run_id, label, {}, {});
     sphere_->showRun(run_id);
     device_->setText(QStringLiteral("device: %1 · LibTorch %2").arg(device, QString::fromStdString(torch_version())));

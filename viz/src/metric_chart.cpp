@@ -44,6 +44,9 @@ void MetricChart::clear() {
   lo_ = std::numeric_limits<double>::infinity();
   hi_ = -lo_;
   max_epoch_ = 1;
+  span_ = 0;
+  pending_ = 0;
+  x_right_ = 2;
   x_->setRange(1, 2);
   // Whole epochs only, also before the first point (five default ticks
   // over 1..2 read "1 1 1 1 2").
@@ -51,6 +54,8 @@ void MetricChart::clear() {
   x_->setTickAnchor(0);
   x_->setTickInterval(1);
   y_->setRange(0, 1);
+  shown_lo_ = std::numeric_limits<double>::infinity();
+  shown_hi_ = -shown_lo_;
 }
 
 void MetricChart::addCurve(const QString& key, const CurveStyle& style) {
@@ -108,6 +113,31 @@ void MetricChart::appendPoint(const QString& key, int epoch, std::optional<doubl
   c.pending.append(QPointF(epoch, *value));
   c.pending_breaks.push_back(c.gap);
   c.gap = false;
+  ++pending_;
+}
+
+void MetricChart::setEpochSpan(int epochs) {
+  span_ = std::max(span_, epochs);
+  fitX();
+}
+
+void MetricChart::fitX() {
+  const int right = std::max({2, max_epoch_, span_});
+  if (right == x_right_) return;
+  x_right_ = right;
+  x_->setRange(1, right);
+  // Whole-epoch ticks at a round step, about six of them.
+  int step = 1;
+  for (int candidate : {1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000}) {
+    step = candidate;
+    if ((right - 1) / candidate <= 6) break;
+  }
+  x_->setTickInterval(step);
+}
+
+void MetricChart::showEvent(QShowEvent* event) {
+  QChartView::showEvent(event);
+  flush();  // points that arrived while hidden
 }
 
 void MetricChart::flush() {
@@ -134,21 +164,17 @@ void MetricChart::flush() {
     c.pending.clear();
     c.pending_breaks.clear();
   }
+  pending_ = 0;
   if (!changed) return;
-  x_->setRange(1, std::max(2, max_epoch_));
-  // Whole-epoch ticks at a round step, about six of them.
-  int step = 1;
-  for (int candidate : {1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000}) {
-    step = candidate;
-    if ((max_epoch_ - 1) / candidate <= 6) break;
-  }
-  x_->setTickInterval(step);
-  if (std::isfinite(lo_)) {
+  fitX();
+  if (std::isfinite(lo_) && (lo_ < shown_lo_ || hi_ > shown_hi_)) {
     // A near-flat curve (a collapsed run's MI, an early kNN accuracy) keeps
     // a readable span instead of magnifying noise in the fourth digit.
     const double pad = std::max({0.05 * (hi_ - lo_), 0.05 * std::max(std::abs(lo_), std::abs(hi_)), 1e-3});
     y_->setRange(lo_ - pad, hi_ + pad);
     y_->applyNiceNumbers();
+    shown_lo_ = y_->min();
+    shown_hi_ = y_->max();
   }
 }
 

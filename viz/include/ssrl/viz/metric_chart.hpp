@@ -2,7 +2,9 @@
 // A Qt Charts view of one metric over epochs, one series per run (and per
 // phase where a run has several). Points arrive live or in bulk; live points
 // are buffered and drawn by flush(), which the owner calls on a timer, so a
-// fast run never floods the event loop.
+// fast run never floods the event loop. A hidden chart draws its buffered
+// points when it is shown. Axes change only when a point falls outside them
+// (relaying out a chart's labels costs more than drawing its lines).
 
 #include <QHash>
 #include <QString>
@@ -39,8 +41,11 @@ class MetricChart : public QChartView {
   bool hasCurve(const QString& key) const { return curves_.contains(key); }
   void setPoints(const QString& key, const std::vector<CurvePoint>& points);
   void appendPoint(const QString& key, int epoch, std::optional<double> value);
-  // Draws buffered points and rescales the axes.
+  // The epochs a live run will have: the x axis spans them from the start.
+  void setEpochSpan(int epochs);
+  // Draws buffered points and rescales the axes where they no longer fit.
   void flush();
+  bool hasPending() const { return pending_ > 0; }
   // Points drawn so far (gaps not counted).
   int pointCount(const QString& key) const;
   int curveCount() const { return curves_.size(); }
@@ -59,13 +64,19 @@ class MetricChart : public QChartView {
   };
   QLineSeries* newSegment(Curve& c, bool first);
   void extend(double x, double y);
+  void fitX();
+  void showEvent(QShowEvent* event) override;
 
   QString title_;
   QValueAxis* x_ = nullptr;
   QValueAxis* y_ = nullptr;
   QHash<QString, Curve> curves_;
-  double lo_, hi_;
+  double lo_, hi_;                  // data range
+  double shown_lo_ = 0, shown_hi_ = 0;  // y axis range
   int max_epoch_ = 1;
+  int span_ = 0;      // planned epochs of a live run
+  int x_right_ = 0;   // x axis range is [1, x_right_]
+  int pending_ = 0;   // buffered points
 };
 
 }  // namespace ssrl::viz
