@@ -45,6 +45,7 @@ void MetricChart::clear() {
   hi_ = -lo_;
   max_epoch_ = 1;
   span_ = 0;
+  axes_dirty_ = false;
   pending_ = 0;
   x_right_ = 2;
   x_->setRange(1, 2);
@@ -118,7 +119,7 @@ void MetricChart::appendPoint(const QString& key, int epoch, std::optional<doubl
 
 void MetricChart::setEpochSpan(int epochs) {
   span_ = std::max(span_, epochs);
-  fitX();
+  axes_dirty_ = true;  // applied by the next flush, with the chart's other changes
 }
 
 void MetricChart::fitX() {
@@ -165,7 +166,8 @@ void MetricChart::flush() {
     c.pending_breaks.clear();
   }
   pending_ = 0;
-  if (!changed) return;
+  if (!changed && !axes_dirty_) return;
+  axes_dirty_ = false;
   fitX();
   if (std::isfinite(lo_) && (lo_ < shown_lo_ || hi_ > shown_hi_)) {
     // A near-flat curve (a collapsed run's MI, an early kNN accuracy) keeps

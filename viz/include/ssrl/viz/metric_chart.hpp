@@ -45,7 +45,7 @@ class MetricChart : public QChartView {
   void setEpochSpan(int epochs);
   // Draws buffered points and rescales the axes where they no longer fit.
   void flush();
-  bool hasPending() const { return pending_ > 0; }
+  bool hasPending() const { return pending_ > 0 || axes_dirty_; }
   // Points drawn so far (gaps not counted).
   int pointCount(const QString& key) const;
   int curveCount() const { return curves_.size(); }
@@ -77,6 +77,7 @@ class MetricChart : public QChartView {
   int span_ = 0;      // planned epochs of a live run
   int x_right_ = 0;   // x axis range is [1, x_right_]
   int pending_ = 0;   // buffered points
+  bool axes_dirty_ = false;
 };
 
 }  // namespace ssrl::viz
