@@ -122,8 +122,18 @@ void MetricChart::setEpochSpan(int epochs) {
   axes_dirty_ = true;  // applied by the next flush, with the chart's other changes
 }
 
+// A stored run's axis ends at its last epoch. A live run's axis grows in
+// 2-5-10 steps up to its planned epochs: a handful of relayouts per run, and
+// a long run's first epochs are not squeezed against the left edge.
 void MetricChart::fitX() {
-  const int right = std::max({2, max_epoch_, span_});
+  int right = std::max(2, max_epoch_);
+  if (span_ > right) {
+    long long nice = 2;
+    for (long long m = 1; nice < right; m *= 10)
+      for (long long d : {2, 5, 10})
+        if (nice < right) nice = d * m;
+    right = static_cast<int>(std::min<long long>(nice, span_));
+  }
   if (right == x_right_) return;
   x_right_ = right;
   x_->setRange(1, right);

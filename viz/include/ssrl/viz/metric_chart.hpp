@@ -41,7 +41,7 @@ class MetricChart : public QChartView {
   bool hasCurve(const QString& key) const { return curves_.contains(key); }
   void setPoints(const QString& key, const std::vector<CurvePoint>& points);
   void appendPoint(const QString& key, int epoch, std::optional<double> value);
-  // The epochs a live run will have: the x axis spans them from the start.
+  // The epochs a live run will have: the x axis grows towards them in 2-5-10 steps.
   void setEpochSpan(int epochs);
   // Draws buffered points and rescales the axes where they no longer fit.
   void flush();
