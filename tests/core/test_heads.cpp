@@ -208,3 +208,33 @@ TEST(Heads, LossesAgreeWithLightly) {
     }
   }
 }
+
+// The losses issue 15 added, against lightly on the same inputs: MoCo-v2's
+// queue as lightly's memory bank, DINO with lightly's centre set to ours,
+// SwAV with lightly's own Sinkhorn codes (its normalisation order differs
+// from the published one by a constant that the column step cancels), and
+// W-MSE with one whitening block of 64 rows (lightly needs w_size >= 2 x dim).
+TEST(Heads, QueueDinoSwavAndWmseAgreeWithLightly) {
+  std::ifstream in(std::string(WB_TEST_DATA) + "/golden/golden_lightly.json");
+  ASSERT_TRUE(in.good());
+  const auto e = nlohmann::json::parse(in)["heads"]["expect"];
+  const auto& c = test::golden_case("heads");
+  for (auto dtype : {torch::kDouble, torch::kFloat}) {
+    const double tol = dtype == torch::kDouble ? 1e-9 : 2e-4;
+    auto near = [&](const torch::Tensor& ours, const char* key) {
+      const double theirs = e[key].get<double>();
+      EXPECT_NEAR(ours.item<double>(), theirs, tol * std::max(1.0, std::abs(theirs))) << key;
+    };
+    const auto a = test::matrix(c["za"], dtype), b = test::matrix(c["zb"], dtype);
+    const auto tc = test::matrix(c["zc"], dtype), td = test::matrix(c["zd"], dtype);
+    const auto queue = test::matrix(c["queue"], dtype), center = test::matrix(c["center"], dtype);
+    near(losses::moco_queue(a, b, queue, 0.2), "moco_queue_t0.2");
+    near(losses::moco_queue(a, b, queue, 1.0), "moco_queue_t1.0");
+    near(losses::dino(a, b, tc, td, center, 0.1, 0.04), "dino_ts0.1_tt0.04");
+    near(losses::dino(a, b, tc, td, center, 0.5, 0.2), "dino_ts0.5_tt0.2");
+    near(losses::swav(a, b, losses::sinkhorn(a, 0.05, 3), losses::sinkhorn(b, 0.05, 3), 0.1), "swav_eps0.05_t0.1");
+    near(losses::swav(a, b, losses::sinkhorn(a, 0.5, 3), losses::sinkhorn(b, 0.5, 3), 1.0), "swav_eps0.5_t1.0");
+    auto gen = at::detail::createCPUGenerator(1);
+    near(losses::w_mse(test::matrix(c["wa"], dtype), test::matrix(c["wb"], dtype), 64, 1, gen), "w_mse_n64_one_block");
+  }
+}

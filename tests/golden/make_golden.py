@@ -9,7 +9,7 @@ docs/science.md §1, §4 and §8 directly, pair by pair. Regenerate with
 
 With --lightly it prints instead the values of a maintained peer library,
 lightly (PyPI; needs torch, so run it in a throwaway virtual environment:
-python3 -m venv /tmp/venv-lightly && /tmp/venv-lightly/bin/pip install lightly),
+python3 -m venv /tmp/venv-lightly && /tmp/venv-lightly/bin/pip install lightly==1.6.0),
 on the same inputs; the default test suite reads the checked-in file and
 never needs lightly:
 
@@ -324,13 +324,43 @@ def lightly_case(name, za, zb):
     return {"name": name, "expect": e}
 
 
+def lightly_heads_case():
+    """lightly's MoCo (memory bank), DINO, SwAV and W-MSE on heads_case()'s inputs."""
+    import torch
+    from lightly.loss import DINOLoss, NTXentLoss, SwaVLoss, WMSELoss
+
+    torch.set_default_dtype(torch.float64)  # lightly makes temperatures with torch.tensor()
+    c = heads_case()
+    t = {k: torch.tensor(c[k]) for k in ("za", "zb", "zc", "zd", "queue", "wa", "wb")}
+    center = torch.tensor(c["center"])
+    e = {}
+    for temp in (0.2, 1.0):
+        # The queue as lightly's memory bank of negatives (rows, unit length).
+        loss = NTXentLoss(temperature=temp, memory_bank_size=tuple(t["queue"].shape))
+        loss.memory_bank.bank = t["queue"].clone()
+        e[f"moco_queue_t{temp}"] = loss(t["za"], t["zb"]).item()
+    for ts, tt in ((0.1, 0.04), (0.5, 0.2)):
+        loss = DINOLoss(output_dim=3, teacher_temp=tt, warmup_teacher_temp=tt, student_temp=ts)
+        loss.center = center.view(1, 1, -1).clone()
+        e[f"dino_ts{ts}_tt{tt}"] = loss([t["zc"], t["zd"]], [t["za"], t["zb"]], teacher_temp=tt).item()
+    for eps, temp in ((0.05, 0.1), (0.5, 1.0)):
+        loss = SwaVLoss(temperature=temp, sinkhorn_iterations=3, sinkhorn_epsilon=eps)
+        e[f"swav_eps{eps}_t{temp}"] = loss([t["za"], t["zb"]], []).item()
+    # w_size = the batch: one whitening block (lightly needs w_size >= 2 x dim, so not the 5-row case).
+    loss = WMSELoss(embedding_dim=3, w_size=64, w_iter=1)
+    e["w_mse_n64_one_block"] = loss(torch.cat([t["wa"], t["wb"]])).item()
+    torch.set_default_dtype(torch.float32)
+    return {"name": "heads", "expect": e}
+
+
 def main():
     import sys
     if "--lightly" in sys.argv:
         import lightly
         cases = [lightly_case(name, za, zb) for name, za, zb in inputs()]
         print(json.dumps({"generator": "tests/golden/make_golden.py --lightly", "lightly": lightly.__version__,
-                          "inputs": "the cases of golden.json, by name", "cases": cases}, indent=1))
+                          "inputs": "the cases of golden.json, by name", "cases": cases,
+                          "heads": lightly_heads_case()}, indent=1))
         return
     cases = [case(name, za, zb, with_slow=name != "n300") for name, za, zb in inputs()] + [heads_case()]
     print(json.dumps({"generator": "tests/golden/make_golden.py", "cases": cases}, indent=1))
