@@ -183,6 +183,59 @@ class GuiTest : public QObject {
     QCOMPARE(QString::fromStdString(d->run.method), QStringLiteral("simsiam-sdmi"));
   }
 
+  // The methods of issue 15 through the form: each offers its own settings
+  // and none of the others', and a short Gaussian run of each trains to the
+  // end and is stored under its name.
+  void newerMethodsOfferTheirSettingsAndTrain() {
+    MainWindow w(db_);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    auto keys = [](const char* list) { return QString::fromLatin1(list).split(QLatin1Char(' ')); };
+    const std::vector<std::pair<QString, QStringList>> methods = {
+        {QStringLiteral("mocov2"), keys("temperature queue_size ema_momentum ema_cosine")},
+        {QStringLiteral("dino"), keys("temperature teacher_temp warmup_teacher_temp warmup_teacher_temp_epochs "
+                                      "center_momentum prototypes freeze_prototypes_epochs ema_momentum ema_cosine")},
+        {QStringLiteral("swav"), keys("temperature prototypes sinkhorn_iters sinkhorn_eps freeze_prototypes_epochs queue_size")},
+        {QStringLiteral("w-mse"), keys("w_size w_iter")}};
+    QStringList all;
+    for (const auto& [name, own] : methods) all += own;
+    all.removeDuplicates();
+    for (const auto& [name, own] : methods) {
+      // Picked in the method list, as a user does (the variant buttons are the ablation's).
+      auto* list = w.setup()->findChild<QComboBox*>(QStringLiteral("method"));
+      QVERIFY(list != nullptr && list->findData(name) >= 0);
+      list->setCurrentIndex(list->findData(name));
+      QCOMPARE(w.setup()->method(), name);
+      type_into(w.setup()->field(QStringLiteral("epochs")), QStringLiteral("2"));
+      type_into(w.setup()->field(QStringLiteral("points_per_cluster")), QStringLiteral("40"));
+      type_into(w.setup()->field(QStringLiteral("batch_size")), QStringLiteral("50"));
+      for (const QString& key : all) {
+        const bool offered = w.setup()->field(key) != nullptr;
+        QVERIFY2(offered == own.contains(key), qPrintable(QStringLiteral("%1: %2 %3").arg(name, key,
+                                                          offered ? QStringLiteral("offered") : QStringLiteral("missing"))));
+      }
+      // W-MSE whitens sub-batches of w_size rows: they must fit the batch of 50.
+      if (name == QStringLiteral("w-mse")) type_into(w.setup()->field(QStringLiteral("w_size")), QStringLiteral("25"));
+      QVERIFY2(w.setup()->config().has_value(), qPrintable(name));
+      QTest::mouseClick(button(w.setup(), "add"), Qt::LeftButton);
+    }
+    QCOMPARE(w.queue()->pending(), static_cast<int>(methods.size()));
+    QSignalSpy finished(w.queue(), &RunQueue::runFinished);
+    QTest::mouseClick(button(w.queue(), "start"), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(finished.count() == static_cast<int>(methods.size()), 120000);
+    storage::Database db(db_.toStdString(), storage::Database::Mode::ReadOnly);
+    QStringList stored;
+    for (const auto& call : finished) {
+      const auto d = db.load_run(call.at(0).toLongLong());
+      QVERIFY(d.has_value());
+      QCOMPARE(QString::fromStdString(d->run.status), QStringLiteral("finished"));
+      QCOMPARE(static_cast<int>(d->epochs.size()), 2);
+      stored << QString::fromStdString(d->run.method);
+    }
+    stored.sort();
+    QCOMPARE(stored, (QStringList{QStringLiteral("dino"), QStringLiteral("mocov2"), QStringLiteral("swav"), QStringLiteral("w-mse")}));
+  }
+
   void invalidInputIsMarkedAndBlocksTheStart() {
     MainWindow w(db_);
     w.show();
