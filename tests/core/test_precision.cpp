@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <limits>
 
 #include "core/image_files.hpp"
 #include "methods/method.hpp"
@@ -90,6 +91,73 @@ TEST(Precision, EachStepsForwardUsesTheCurrentWeights) {
     if (i > 0) {
       EXPECT_FALSE(torch::equal(outputs[i], outputs[i - 1])) << "the weights did not move";
     }
+  }
+}
+
+std::vector<torch::Tensor> parameters_of(torch::nn::Module& m) {
+  std::vector<torch::Tensor> out;
+  for (const auto& p : m.parameters()) out.push_back(p.detach().clone());
+  return out;
+}
+
+bool all_equal(const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (!torch::equal(a[i], b[i])) return false;
+  return a.size() == b.size();
+}
+
+// float16's dynamic loss scale, run in float32 on the CPU: scaling a loss
+// by a power of two and unscaling its gradients is exact, so scaled steps
+// give the plain steps' weights; a step whose gradients are not finite
+// leaves every weight as it was, where a plain step writes NaN into them.
+// SimCLR takes the plain step path, DINO the one that drops its frozen
+// prototypes' gradients.
+TEST(Precision, LossScaleGivesThePlainStepsAndSkipsOverflowingOnes) {
+  for (const char* name : {"simclr", "dino"}) {
+    SCOPED_TRACE(name);
+    ConfigBuilder builder(name);
+    builder.set("points_per_cluster", "20");
+    builder.set("batch_size", "50");
+    const RunConfig cfg = builder.build();
+    auto gen_task = at::detail::createCPUGenerator(5);
+    auto task = make_gaussian_task(cfg, torch::kCPU, gen_task);
+    auto views = task->epoch_data(1, nullptr);
+    views->begin_pass();
+    const auto [x1, x2] = views->batch(0);
+    auto gen_a = at::detail::createCPUGenerator(7), gen_b = at::detail::createCPUGenerator(7);
+    MethodEnv env_a{cfg, torch::kCPU, gen_a, task->encoder_factory(), task->embed_dim(), task->steps_per_epoch()};
+    MethodEnv env_b{cfg, torch::kCPU, gen_b, task->encoder_factory(), task->embed_dim(), task->steps_per_epoch()};
+    auto scaled = make_method(env_a), plain = make_method(env_b);
+    scaled->set_training(true);
+    plain->set_training(true);
+    auto& f_scaled = scaled->module("f");
+    auto& f_plain = plain->module("f");
+    const auto initial = parameters_of(f_scaled);
+    ASSERT_TRUE(all_equal(initial, parameters_of(f_plain)));
+    const Precision loss_scale{false, c10::DeviceType::CPU, at::kFloat, true};
+    FixedBatches steps(x1, x2, 3, [] {});
+    {
+      const PrecisionScope scope(loss_scale);
+      scaled->train_epoch(steps);
+    }
+    plain->train_epoch(steps);
+    const auto after = parameters_of(f_scaled);
+    EXPECT_FALSE(all_equal(after, initial)) << "no step was taken";
+    const auto other = parameters_of(f_plain);
+    ASSERT_EQ(after.size(), other.size());
+    for (std::size_t i = 0; i < after.size(); ++i) EXPECT_TRUE(torch::allclose(after[i], other[i], 1e-6, 1e-9)) << i;
+
+    const auto nan = torch::full_like(x1, std::numeric_limits<float>::quiet_NaN());
+    FixedBatches overflow(nan, nan, 1, [] {});
+    {
+      const PrecisionScope scope(loss_scale);
+      scaled->train_epoch(overflow);
+    }
+    EXPECT_TRUE(all_equal(parameters_of(f_scaled), after)) << "the overflowing step changed the weights";
+    plain->train_epoch(overflow);
+    bool any_nan = false;
+    for (const auto& p : parameters_of(f_plain)) any_nan = any_nan || p.isnan().any().item<bool>();
+    EXPECT_TRUE(any_nan) << "without the loss scale the NaN step should have reached the weights";
   }
 }
 

@@ -57,27 +57,29 @@ void MethodBase::set_training(bool on) {
   for (auto& m : modules_) m->train(on);
 }
 
-double MethodBase::step(torch::optim::Optimizer& opt, const torch::Tensor& loss) {
+double MethodBase::step(torch::optim::Optimizer& opt, const torch::Tensor& loss) { return step(opt, loss, {}); }
+
+double MethodBase::step(torch::optim::Optimizer& opt, const torch::Tensor& loss, const std::vector<torch::Tensor>& frozen) {
   const AutocastOff full_precision;  // backward and update outside autocast
   opt.zero_grad();
-  if (!current_precision().loss_scaling) {
-    loss.backward();
-    dist::average_gradients(opt);
+  const bool scaled = current_precision().loss_scaling;
+  // float16: scale the loss so small gradients survive, unscale, and skip
+  // the update when anything overflowed (halve the scale; double it after
+  // 2000 good steps), as torch.cuda.amp.GradScaler does.
+  (scaled ? loss * loss_scale_ : loss).backward();
+  for (auto p : frozen) p.mutable_grad() = torch::Tensor();
+  dist::average_gradients(opt);
+  if (!scaled) {
     opt.step();
     at::autocast::clear_cache();  // the next forward casts the updated weights
     return loss.item<double>();
   }
-  // float16: scale the loss so small gradients survive, unscale, and skip
-  // the update when anything overflowed (halve the scale; double it after
-  // 2000 good steps), as torch.cuda.amp.GradScaler does. One read-back
-  // carries the loss and the overflow flag.
-  (loss * loss_scale_).backward();
-  dist::average_gradients(opt);
   std::vector<torch::Tensor> grads;
   for (auto& group : opt.param_groups())
     for (auto& p : group.params())
       if (p.grad().defined()) grads.push_back(p.grad());
   torch::_foreach_mul_(grads, 1.0 / loss_scale_);
+  // One read-back carries the loss and the overflow flags.
   std::vector<torch::Tensor> finite{loss.detach().to(torch::kDouble).reshape({1})};
   for (const auto& g : grads) finite.push_back(torch::isfinite(g).all().to(torch::kDouble).reshape({1}));
   const auto host = torch::cat(finite).cpu();
@@ -91,17 +93,6 @@ double MethodBase::step(torch::optim::Optimizer& opt, const torch::Tensor& loss)
   }
   at::autocast::clear_cache();
   return v[0];
-}
-
-double MethodBase::step(torch::optim::Optimizer& opt, const torch::Tensor& loss, const std::vector<torch::Tensor>& frozen) {
-  const AutocastOff full_precision;
-  opt.zero_grad();
-  loss.backward();
-  for (auto p : frozen) p.mutable_grad() = torch::Tensor();
-  dist::average_gradients(opt);
-  opt.step();
-  at::autocast::clear_cache();
-  return loss.item<double>();
 }
 
 void MethodBase::no_module(const std::string& name) {

@@ -117,8 +117,7 @@ class MethodBase : public Method {
   double step(torch::optim::Optimizer& opt, const torch::Tensor& loss);
   // The same, but `frozen` get no update this step: their gradients are
   // dropped before the step, as SwAV and DINO do for their prototypes.
-  // (No float16 loss scale on this path.)
-  static double step(torch::optim::Optimizer& opt, const torch::Tensor& loss, const std::vector<torch::Tensor>& frozen);
+  double step(torch::optim::Optimizer& opt, const torch::Tensor& loss, const std::vector<torch::Tensor>& frozen);
   [[noreturn]] static void no_module(const std::string& name);
   EncoderNet& encoder_for(const std::string& name);
   // The encoder on many inputs: in chunks when no graph is being built.
