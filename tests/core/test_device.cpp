@@ -15,6 +15,7 @@
 #include "ssrl/methods.hpp"
 #include "support/stand_in_device.hpp"
 #include "support/temp_dir.hpp"
+#include "training/checkpoint.hpp"
 #include "training/task.hpp"
 
 namespace ssrl {
@@ -131,6 +132,47 @@ INSTANTIATE_TEST_SUITE_P(Registry, MethodOnDevice, ::testing::ValuesIn(method_na
                              if (ch == '-') ch = '_';
                            return n;
                          });
+
+// Checkpoints load on any device (map_location): one written by a run on
+// the accelerator resumes on the CPU, weights and optimiser state included,
+// and the other way round.
+TEST(CheckpointOnDevice, LoadsOnTheDeviceOfTheRunThatResumes) {
+  wb_test::TempDir dir;
+  for (const std::string method_name : {"simclr", "byol"}) {
+    SCOPED_TRACE(method_name);
+    for (const bool from_device : {true, false}) {
+      SCOPED_TRACE(from_device ? "written on the device, resumed on the CPU" : "written on the CPU, resumed on the device");
+      const torch::Device saved_on = from_device ? kStandIn : torch::Device(torch::kCPU);
+      const torch::Device resumed_on = from_device ? torch::Device(torch::kCPU) : kStandIn;
+      ConfigBuilder builder(method_name);
+      builder.set("points_per_cluster", "40");
+      builder.set("batch_size", "50");
+      const RunConfig cfg = builder.build();
+      auto train_on = [&](torch::Device device, at::Generator& gen) {
+        auto task = make_gaussian_task(cfg, device, gen);
+        MethodEnv env{cfg, device, gen, task->encoder_factory(), task->embed_dim(), task->steps_per_epoch()};
+        return std::make_pair(std::move(task), make_method(env));
+      };
+      auto gen_a = at::detail::createCPUGenerator(5);
+      auto [task_a, first] = train_on(saved_on, gen_a);
+      first->set_training(true);
+      first->train_epoch(*task_a->epoch_data(1, nullptr));
+      const std::string path = write_snapshot(take_snapshot(*first, gen_a, 1, cfg),
+                                              (dir.path() / (method_name + (from_device ? "-dev" : "-cpu"))).string());
+      auto gen_b = at::detail::createCPUGenerator(99);
+      auto [task_b, second] = train_on(resumed_on, gen_b);
+      EXPECT_EQ(load_snapshot(path, *second, gen_b, resumed_on), 1);
+      const auto want = first->module("f").parameters(), got = second->module("f").parameters();
+      ASSERT_EQ(want.size(), got.size());
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        EXPECT_EQ(got[i].device(), resumed_on) << "parameter " << i;
+        EXPECT_TRUE(torch::equal(got[i].cpu(), want[i].cpu())) << "parameter " << i;
+      }
+      second->set_training(true);
+      EXPECT_TRUE(std::isfinite(second->train_epoch(*task_b->epoch_data(2, nullptr)).loss));
+    }
+  }
+}
 
 class ImageTaskOnDevice : public ::testing::TestWithParam<std::string> {};
 

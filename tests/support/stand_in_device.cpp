@@ -2,9 +2,8 @@
 
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <c10/core/impl/DeviceGuardImplInterface.h>
-#include <torch/library.h>
-
 #include <c10/util/strides.h>
+#include <torch/library.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -124,6 +123,38 @@ void fallback(const c10::OperatorHandle& op, torch::jit::Stack* stack) {
   if (name == "aten::resize_") {
     at::Tensor self = args[0].toTensor();
     resize(self, args[1].toIntVector());
+    torch::jit::drop(*stack, n_args);
+    torch::jit::push(*stack, self);
+    return;
+  }
+  // A device tensor given another's storage (the serialiser does this before
+  // copying a tensor to the host; loading a module into device parameters
+  // too): set on the device tensor itself, not on a host alias.
+  if (name == "aten::set_" && schema.overload_name().rfind("source_", 0) == 0) {
+    at::Tensor self = args[0].toTensor();
+    const bool from_tensor = schema.overload_name() == "source_Tensor";
+    const c10::Storage storage = from_tensor ? args[1].toTensor().storage() : args[1].toStorage();
+    TORCH_CHECK(storage.device() == self.device(), "Attempted to set the storage of a tensor on device \"",
+                self.device(), "\" to a storage on different device \"", storage.device(), "\"");
+    std::int64_t offset = 0;
+    std::vector<std::int64_t> sizes, strides;
+    if (from_tensor) {
+      const at::Tensor source = args[1].toTensor();
+      offset = source.storage_offset();
+      sizes = source.sizes().vec();
+      strides = source.strides().vec();
+    } else {
+      offset = n_args > 2 ? args[2].toInt() : 0;
+      sizes = n_args > 3 ? args[3].toIntVector()
+                         : std::vector<std::int64_t>{static_cast<std::int64_t>(storage.nbytes() / self.element_size())};
+      if (n_args > 4) strides = args[4].toIntVector();
+      if (strides.empty()) {
+        const auto c = c10::contiguous_strides(sizes);
+        strides.assign(c.begin(), c.end());
+      }
+    }
+    self.unsafeGetTensorImpl()->set_storage_keep_dtype(storage);
+    self.unsafeGetTensorImpl()->set_sizes_and_strides(sizes, strides, offset);
     torch::jit::drop(*stack, n_args);
     torch::jit::push(*stack, self);
     return;

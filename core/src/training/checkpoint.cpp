@@ -43,7 +43,7 @@ int load_snapshot(const std::string& path, Method& method, at::Generator& gen, t
     torch::serialize::InputArchive m;
     archive.read("method", m);
     method.load(m);
-    gen.set_state(state);
+    gen.set_state(state.cpu());  // load_from put it on the run's device; a generator takes its state from the host
     return static_cast<int>(epoch.item<std::int64_t>());
   } catch (const c10::Error& e) {
     throw DataError("checkpoint '" + path + "' cannot be loaded: " + e.what_without_backtrace());
