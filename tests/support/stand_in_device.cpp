@@ -4,28 +4,39 @@
 #include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <c10/util/strides.h>
 #include <torch/library.h>
+#include <torch/version.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
+// Checked against LibTorch 1.13 and 2.15: in 2.x allocate() is no longer
+// const, Allocator gained copy_data, and Storage::data() is read-only.
+#define SSRL_TORCH_AT_LEAST(major, minor) \
+  (TORCH_VERSION_MAJOR > (major) || (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+#if SSRL_TORCH_AT_LEAST(2, 3)
+#define SSRL_ALLOCATE_CONST
+#else
+#define SSRL_ALLOCATE_CONST const
+#endif
+
 namespace ssrl::test {
 namespace {
 
 TransferCounts counts;
 
-bool on_stand_in(const at::Tensor& t) { return t.defined() && t.device().type() == torch::kXPU; }
+bool on_stand_in(const at::Tensor& t) { return t.defined() && t.device().type() == kStandInType; }
 
 // Stand-in memory is host memory labelled with the stand-in device.
 struct StandInAllocator final : c10::Allocator {
-  c10::DataPtr allocate(size_t n) const override {
+  c10::DataPtr allocate(size_t n) SSRL_ALLOCATE_CONST override {
     void* p = std::aligned_alloc(64, (n / 64 + 1) * 64);
     return {p, p, &release, kStandIn};
   }
   static void release(void* p) { std::free(p); }
   c10::DeleterFnPtr raw_deleter() const override { return &release; }
-#if TORCH_VERSION_MAJOR >= 2 && TORCH_VERSION_MINOR >= 3
+#if SSRL_TORCH_AT_LEAST(2, 3)
   void copy_data(void* dest, const void* src, std::size_t count) const override { std::memcpy(dest, src, count); }
 #endif
 };
@@ -48,7 +59,7 @@ at::Tensor new_stand_in(at::IntArrayRef sizes, at::IntArrayRef strides, caffe2::
   }
   const std::size_t bytes = static_cast<std::size_t>(std::max<std::int64_t>(extent, 0)) * dtype.itemsize();
   c10::Storage storage(c10::Storage::use_byte_size_t(), bytes, allocator.allocate(bytes), &allocator, true);
-  auto t = at::detail::make_tensor<c10::TensorImpl>(std::move(storage), c10::DispatchKeySet(c10::DispatchKey::XPU), dtype);
+  auto t = at::detail::make_tensor<c10::TensorImpl>(std::move(storage), c10::DispatchKeySet(c10::DispatchKey::SSRL_STAND_IN), dtype);
   t.unsafeGetTensorImpl()->set_sizes_and_strides(sizes, strides);
   return t;
 }
@@ -57,9 +68,14 @@ at::Tensor new_stand_in(at::IntArrayRef sizes, at::IntArrayRef strides, caffe2::
 // tensors must stay views).
 at::Tensor stand_in_alias(const at::Tensor& h) {
   auto* keep = new c10::Storage(h.storage());
-  c10::DataPtr dp(h.storage().data(), keep, [](void* c) { delete static_cast<c10::Storage*>(c); }, kStandIn);
+#if SSRL_TORCH_AT_LEAST(2, 3)
+  void* data = h.storage().mutable_data();
+#else
+  void* data = h.storage().data();
+#endif
+  c10::DataPtr dp(data, keep, [](void* c) { delete static_cast<c10::Storage*>(c); }, kStandIn);
   c10::Storage storage(c10::Storage::use_byte_size_t(), h.storage().nbytes(), std::move(dp), nullptr, false);
-  auto t = at::detail::make_tensor<c10::TensorImpl>(std::move(storage), c10::DispatchKeySet(c10::DispatchKey::XPU), h.dtype());
+  auto t = at::detail::make_tensor<c10::TensorImpl>(std::move(storage), c10::DispatchKeySet(c10::DispatchKey::SSRL_STAND_IN), h.dtype());
   t.unsafeGetTensorImpl()->set_sizes_and_strides(h.sizes(), h.strides(), h.storage_offset());
   return t;
 }
@@ -72,7 +88,7 @@ at::Tensor stand_in_copy(const at::Tensor& h) {
 }
 
 [[noreturn]] void mixed(const std::string& op) {
-  TORCH_CHECK(false, "Expected all tensors to be on the same device, but found at least two devices, xpu:0 and cpu! (",
+  TORCH_CHECK(false, "Expected all tensors to be on the same device, but found at least two devices, ", kStandIn, " and cpu! (",
               op, ")");
 }
 
@@ -95,7 +111,7 @@ c10::IValue to_host(const c10::IValue& v) {
     for (const c10::IValue& e : list) out.push_back(to_host(e));
     return out;
   }
-  if (v.isDevice() && v.toDevice().type() == torch::kXPU) return c10::IValue(torch::Device(torch::kCPU));
+  if (v.isDevice() && v.toDevice().type() == kStandInType) return c10::IValue(torch::Device(torch::kCPU));
   return v;
 }
 
@@ -159,9 +175,14 @@ void fallback(const c10::OperatorHandle& op, torch::jit::Stack* stack) {
     torch::jit::push(*stack, self);
     return;
   }
-  if (name == "aten::_copy_from" || name == "aten::_copy_from_and_resize") {  // (src, dst, [non_blocking])
-    const at::Tensor src = args[0].toTensor();
-    at::Tensor dst = args[1].toTensor();
+  // Copies with a stand-in side: copy_ (self, src, non_blocking) is
+  // registered for the stand-in, as LibTorch's composite copy_ may choose a
+  // device kernel by type; _copy_from (src, dst, [non_blocking]) is what it
+  // calls for devices it does not know.
+  const bool copy = name == "aten::copy_";
+  if (copy || name == "aten::_copy_from" || name == "aten::_copy_from_and_resize") {
+    const at::Tensor src = args[copy ? 1 : 0].toTensor();
+    at::Tensor dst = args[copy ? 0 : 1].toTensor();
     if (on_stand_in(dst) && !on_stand_in(src)) {
       ++counts.to_device;
       if (!(n_args > 2 && args[2].isBool() && args[2].toBool())) ++counts.to_device_blocking;
@@ -183,15 +204,15 @@ void fallback(const c10::OperatorHandle& op, torch::jit::Stack* stack) {
     else if (v.isList()) {
       for (const c10::IValue& e : v.toList())
         if (e.isTensor()) check_tensor(e.toTensor(), host, dev);
-    } else if (v.isDevice() && v.toDevice().type() == torch::kXPU) target_stand_in = true;
+    } else if (v.isDevice() && v.toDevice().type() == kStandInType) target_stand_in = true;
   }
   // CUDA kernels take host index tensors here; everything else must agree.
   if (host && dev && name != "aten::index.Tensor" && name != "aten::index_put_" && name != "aten::_index_put_impl_")
     mixed(name);
   if (dev || target_stand_in) {
     for (std::size_t i = 0; i < n_args; ++i)
-      if (args[i].isGenerator() && args[i].toGenerator().device().type() != torch::kXPU)
-        TORCH_CHECK(false, "Expected a 'xpu' device type for generator but found '", args[i].toGenerator().device().type(),
+      if (args[i].isGenerator() && args[i].toGenerator().device().type() != kStandInType)
+        TORCH_CHECK(false, "Expected a '", kStandInType, "' device type for generator but found '", args[i].toGenerator().device().type(),
                     "' (", name, ")");
   }
   if (name == "aten::_local_scalar_dense") ++counts.scalar_reads;
@@ -254,7 +275,7 @@ void fallback(const c10::OperatorHandle& op, torch::jit::Stack* stack) {
 
 // One device, one stream, events that are always complete.
 struct GuardImpl final : c10::impl::DeviceGuardImplInterface {
-  c10::DeviceType type() const override { return torch::kXPU; }
+  c10::DeviceType type() const override { return kStandInType; }
   c10::Device exchangeDevice(c10::Device) const override { return kStandIn; }
   c10::Device getDevice() const override { return kStandIn; }
   void setDevice(c10::Device) const override {}
@@ -268,16 +289,29 @@ struct GuardImpl final : c10::impl::DeviceGuardImplInterface {
   void destroyEvent(void*, const c10::DeviceIndex) const noexcept override {}
 };
 
+// Module::to() swaps a parameter's data for its copy on the device, which
+// LibTorch allows between dense tensors of the backends it lists (CUDA, XPU,
+// ...); the stand-in's dense tensors are dense too.
+bool compatible_shallow_copy(const at::Tensor& self, const at::Tensor& from) {
+  return self.layout() == at::kStrided && from.layout() == at::kStrided;
+}
+
 }  // namespace
 
 TransferCounts& transfer_counts() { return counts; }
 
 }  // namespace ssrl::test
 
-TORCH_LIBRARY_IMPL(_, XPU, m) { m.fallback(torch::CppFunction::makeFromBoxedFunction<&ssrl::test::fallback>()); }
+TORCH_LIBRARY_IMPL(_, SSRL_STAND_IN, m) { m.fallback(torch::CppFunction::makeFromBoxedFunction<&ssrl::test::fallback>()); }
 // Composite operators that choose a backend kernel by device type: run the CPU choice.
-TORCH_LIBRARY_IMPL(aten, XPU, m) {
+TORCH_LIBRARY_IMPL(aten, SSRL_STAND_IN, m) {
   m.impl("convolution", torch::CppFunction::makeFromBoxedFunction<&ssrl::test::fallback>());
   m.impl("convolution_backward", torch::CppFunction::makeFromBoxedFunction<&ssrl::test::fallback>());
+  m.impl("copy_", torch::CppFunction::makeFromBoxedFunction<&ssrl::test::fallback>());
+  m.impl("_has_compatible_shallow_copy_type", TORCH_FN(ssrl::test::compatible_shallow_copy));
 }
-C10_REGISTER_GUARD_IMPL(XPU, ssrl::test::GuardImpl);
+// A backend kernel hides the composite one from the autograd key too.
+TORCH_LIBRARY_IMPL(aten, SSRL_STAND_IN_AUTOGRAD, m) {
+  m.impl("_has_compatible_shallow_copy_type", TORCH_FN(ssrl::test::compatible_shallow_copy));
+}
+C10_REGISTER_GUARD_IMPL(SSRL_STAND_IN, ssrl::test::GuardImpl);

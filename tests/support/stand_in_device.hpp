@@ -1,18 +1,31 @@
 #pragma once
 // A stand-in accelerator for tests on machines without one: tensors on the
-// `xpu` device whose operations run on the CPU through a boxed fallback. It
-// checks what a real accelerator's kernels check (all tensor operands on one
-// device, a generator on the tensors' device) so that a tensor created on
-// the wrong device fails a test here, and it counts the host-device
-// transfers and synchronisations an accelerator would make.
+// `xpu` device (LibTorch 1.x) or the `ipu` device (2.x) whose operations run
+// on the CPU through a boxed fallback. It checks what a real accelerator's
+// kernels check (all tensor operands on one device, a generator on the
+// tensors' device) so that a tensor created on the wrong device fails a test
+// here, and it counts the host-device transfers and synchronisations an
+// accelerator would make. Not `xpu` in 2.x: there it is an accelerator type,
+// for which the autograd engine asks the build's accelerator (CUDA in the
+// cuda preset) for streams. Not `ipu` in 1.x: its unpickler maps tensors
+// only onto CUDA, XPU, HPU and meta.
 
 #include <torch/torch.h>
+#include <torch/version.h>
 
 #include <cstdint>
 
 namespace ssrl::test {
 
-inline const torch::Device kStandIn(torch::kXPU, 0);
+#if TORCH_VERSION_MAJOR >= 2
+#define SSRL_STAND_IN IPU
+#define SSRL_STAND_IN_AUTOGRAD AutogradIPU
+#else
+#define SSRL_STAND_IN XPU
+#define SSRL_STAND_IN_AUTOGRAD AutogradXPU
+#endif
+inline constexpr c10::DeviceType kStandInType = c10::DeviceType::SSRL_STAND_IN;
+inline const torch::Device kStandIn(kStandInType, 0);
 
 struct TransferCounts {
   std::int64_t to_host = 0;         // device-to-host copies (a sync each)

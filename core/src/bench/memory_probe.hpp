@@ -10,9 +10,21 @@
 
 namespace ssrl {
 
+namespace detail {
+// The hook's byte totals are int64_t in LibTorch 1.13 and size_t in 2.x: take
+// the type from the declaration instead of guessing the release that changed it.
+template <class>
+struct TotalBytesOf;
+template <class R, class C, class P, class S, class T, class U, class D>
+struct TotalBytesOf<R (C::*)(P, S, T, U, D)> {
+  using type = T;
+};
+using TotalBytes = TotalBytesOf<decltype(&c10::MemoryReportingInfoBase::reportMemoryUsage)>::type;
+}  // namespace detail
+
 class PeakMemory : public c10::MemoryReportingInfoBase {
  public:
-  void reportMemoryUsage(void*, int64_t size, int64_t, int64_t, c10::Device) override {
+  void reportMemoryUsage(void*, int64_t size, detail::TotalBytes, detail::TotalBytes, c10::Device) override {
     live_ += size;
     peak_ = std::max(peak_, live_);
   }
