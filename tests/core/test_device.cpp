@@ -22,6 +22,7 @@ namespace ssrl {
 namespace {
 
 using test::kStandIn;
+using test::kStandInLoadsCheckpoints;
 using test::transfer_counts;
 
 torch::Tensor images(std::int64_t n, std::int64_t c, std::int64_t size, std::uint64_t seed) {
@@ -141,6 +142,7 @@ TEST(CheckpointOnDevice, LoadsOnTheDeviceOfTheRunThatResumes) {
   for (const std::string method_name : {"simclr", "byol"}) {
     SCOPED_TRACE(method_name);
     for (const bool from_device : {true, false}) {
+      if (!from_device && !kStandInLoadsCheckpoints) continue;  // skipped below, after the other direction ran
       SCOPED_TRACE(from_device ? "written on the device, resumed on the CPU" : "written on the CPU, resumed on the device");
       const torch::Device saved_on = from_device ? kStandIn : torch::Device(torch::kCPU);
       const torch::Device resumed_on = from_device ? torch::Device(torch::kCPU) : kStandIn;
@@ -172,6 +174,9 @@ TEST(CheckpointOnDevice, LoadsOnTheDeviceOfTheRunThatResumes) {
       EXPECT_TRUE(std::isfinite(second->train_epoch(*task_b->epoch_data(2, nullptr)).loss));
     }
   }
+  if (!kStandInLoadsCheckpoints)
+    GTEST_SKIP() << "resuming on the device not checked: LibTorch " << TORCH_VERSION
+                 << " cannot map a checkpoint onto the stand-in device (device to CPU was checked)";
 }
 
 class ImageTaskOnDevice : public ::testing::TestWithParam<std::string> {};

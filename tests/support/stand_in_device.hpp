@@ -26,6 +26,9 @@ namespace ssrl::test {
 #endif
 inline constexpr c10::DeviceType kStandInType = c10::DeviceType::SSRL_STAND_IN;
 inline const torch::Device kStandIn(kStandInType, 0);
+// LibTorch 2's unpickler maps tensors only onto accelerator types (and meta),
+// so checkpoints cannot be loaded straight onto the 2.x stand-in.
+inline constexpr bool kStandInLoadsCheckpoints = TORCH_VERSION_MAJOR < 2;
 
 struct TransferCounts {
   std::int64_t to_host = 0;         // device-to-host copies (a sync each)
